@@ -1,0 +1,216 @@
+"""Command line: thin commands over the core; errors become one readable line and an exit code."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from assistant.container import Services, build_services
+from assistant.errors import AssistantError, CorpusError
+from assistant.settings import load_settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Role assistant: questions about data and ML roles, answered from an article and job postings.",
+)
+_state: dict[str, Any] = {}
+
+
+@app.callback()
+def _main(
+    settings_file: Annotated[
+        Optional[Path], typer.Option("--settings", help="TOML settings file (default: ./assistant.toml if present).")
+    ] = None,
+) -> None:
+    _state["settings_file"] = settings_file
+
+
+def services() -> Services:
+    if "services" not in _state:
+        _state["services"] = build_services(load_settings(_state.get("settings_file")))
+    return _state["services"]
+
+
+def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(lines))
+
+
+def _report_lines(summary: dict[str, Any]) -> list[str]:
+    lines = [
+        "added {added}, updated {updated}, unchanged {unchanged}, duplicates {duplicates}, "
+        "removed {removed}, rejected {rejected} ({seconds}s; chunks: +{chunks_added} -{chunks_deleted})".format(**summary)
+    ]
+    lines += [f"  duplicate: {dup} has the same text as {orig}" for dup, orig in summary["duplicate_of"].items()]
+    lines += [f"  rejected: {reason}" for reason in summary["rejections"]]
+    if not summary["published"]:
+        lines.append("  nothing changed; the index was left as it was")
+    return lines
+
+
+def _parse_map(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise CorpusError(f"--map {pair!r}: expected FIELD=COLUMN, e.g. --map title='Job Title'")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="JSONL/JSON/CSV files or folders of .txt/.md/.html files.")],
+    sync: Annotated[bool, typer.Option("--sync", help="Remove documents that disappeared from these sources.")] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Ingest the valid records and report each rejected one.")
+    ] = False,
+    kind: Annotated[Optional[str], typer.Option(help="Force the kind: posting or role.")] = None,
+    column_map: Annotated[
+        list[str], typer.Option("--map", help="FIELD=COLUMN for CSV/JSON names we do not recognise.")
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Add or refresh postings and role definitions."""
+    from assistant.indexer import refresh
+    from assistant.sources import load_paths, require_clean
+
+    svc = services()
+    if kind not in (None, "posting", "role"):
+        raise CorpusError(f"--kind {kind!r}: expected posting or role")
+    loaded = load_paths(
+        paths, max_record_bytes=svc.settings.max_record_bytes, kind=kind, column_map=_parse_map(column_map)  # type: ignore[arg-type]
+    )
+    require_clean(loaded, skip_invalid=skip_invalid)
+    sources = {str(p.resolve()) for p in paths} | {d.source for d in loaded.documents} if sync else set()
+    report = refresh(svc.store, svc.chunker, loaded.documents, sync_sources=sources, rejected=loaded.rejections)
+    summary = report.summary()
+    _emit(summary, as_json, _report_lines(summary))
+
+
+@app.command()
+def build(
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when an index exists.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Index the shipped corpus: the restored article, sample postings and role notes."""
+    from assistant.corpus import article_document, sample_paths
+    from assistant.indexer import refresh
+    from assistant.sources import load_paths, require_clean
+
+    svc = services()
+    if if_missing and svc.light_store().exists():
+        typer.echo(f"index already built in {svc.settings.index_dir}")
+        return
+    corpus_dir = svc.settings.corpus_dir
+    loaded = load_paths(sample_paths(corpus_dir), max_record_bytes=svc.settings.max_record_bytes)
+    require_clean(loaded, skip_invalid=False)
+    # Shipped documents name their source relative to the corpus, so moving the
+    # checkout does not make every document look changed.
+    docs = [article_document(corpus_dir)] + [
+        dataclasses.replace(d, source=str(Path(d.source).relative_to(corpus_dir.resolve())))
+        for d in loaded.documents
+    ]
+    report = refresh(svc.store, svc.chunker, docs, sync_sources={d.source for d in docs})
+    summary = report.summary()
+    _emit(summary, as_json, _report_lines(summary))
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Documents and chunks by kind and role, sources, model, last refresh."""
+    from assistant.store import read_manifest
+
+    manifest = read_manifest(services().light_store())
+    lines = [
+        f"index:      {manifest['index_dir']} ({manifest['generation']})",
+        f"documents:  {manifest['documents']}   chunks: {manifest['chunks']}",
+        "by kind:    " + ", ".join(f"{k} {v}" for k, v in sorted(manifest["kind"].items())),
+        "by role:    " + ", ".join(f"{k} {v}" for k, v in sorted(manifest["role_family"].items())),
+        f"model:      {manifest['embedding_model']}",
+        f"refreshed:  {manifest['last_refresh']}",
+        "sources:",
+        *(f"  {count:5d}  {source}" for source, count in sorted(manifest["sources"].items())),
+    ]
+    _emit(manifest, as_json, lines)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=100)] = 5,
+    kind: Annotated[Optional[str], typer.Option(help="article, posting or role.")] = None,
+    role: Annotated[Optional[str], typer.Option(help="Role family, e.g. ml_engineer.")] = None,
+    company: Annotated[Optional[str], typer.Option()] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Raw retrieval results, for debugging."""
+    from assistant.search import search as run_search
+
+    svc = services()
+    filters = {"kind": kind or "", "role_family": role or "", "company": company or ""}
+    with svc.store.reader() as generation:
+        hits = run_search(generation, svc.embedder, query, k=k, filters=filters)
+    data = {"query": query, "results": [
+        {"id": h.chunk_id, "doc_id": h.doc_id, "title": h.title, "company": h.company, "kind": h.kind,
+         "role_family": h.role_family, "score": h.score, "text": h.text} for h in hits
+    ]}
+    lines = []
+    for rank, hit in enumerate(hits, start=1):
+        where = f" at {hit.company}" if hit.company else ""
+        lines.append(f"{rank}. [{hit.score:.3f}] {hit.kind} {hit.chunk_id}: {hit.title}{where}")
+        lines.append("   " + hit.text.replace("\n", " ")[:300])
+    _emit(data, as_json, lines or ["no results"])
+
+
+@app.command("restore-article")
+def restore_article(
+    check: Annotated[bool, typer.Option("--check", help="Fail if the restored edition is out of date.")] = False,
+) -> None:
+    """Write corpus/article/article.restored.txt from the original and the mapping."""
+    from assistant.corpus import ARTICLE_RESTORED, restored_article_text
+
+    corpus_dir = services().settings.corpus_dir
+    text = restored_article_text(corpus_dir)
+    target = corpus_dir / ARTICLE_RESTORED
+    if check:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            raise CorpusError(f"{target} is out of date: run `python -m assistant restore-article`")
+        typer.echo(f"{target} is up to date")
+        return
+    target.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {target}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except AssistantError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        if isinstance(exc, CorpusError) and len(exc.problems) > 1:
+            for problem in exc.problems[:50]:
+                typer.echo(f"  {problem}", err=True)
+            if len(exc.problems) > 50:
+                typer.echo(f"  ... and {len(exc.problems) - 50} more", err=True)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("interrupted; the index is unchanged unless a refresh had already been published", err=True)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

