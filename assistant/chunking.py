@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict
@@ -70,7 +71,8 @@ def fingerprint(doc: Document) -> str:
 
 class Chunker:
     def __init__(self, count_tokens: TokenCounter, max_tokens: int, overlap: int) -> None:
-        self._count = count_tokens
+        # The splitter measures the same pieces many times over; tokenizing is the cost.
+        self._count = lru_cache(maxsize=65_536)(count_tokens)
         self._max = max_tokens
         self._overlap = overlap
 
@@ -107,9 +109,14 @@ class Chunker:
 
     def _fit(self, prefix: str, body: str) -> list[str]:
         budget = self._max - self._count(prefix) - 3  # [CLS], [SEP] and the joining newline
-        if self._count(body) <= budget:
+        total = self._count(body)
+        if total <= budget:
             return [f"{prefix}\n{body}"]
-        return [f"{prefix}\n{part.strip()}" for part in self._splitter(max(budget, 16)).split_text(body)]
+        # Aim for pieces of even size: greedy splitting at the full budget leaves a
+        # stub of a sentence or two at the end, which retrieves poorly.
+        pieces = math.ceil(total / budget)
+        size = min(budget, math.ceil(total / pieces * 1.15))
+        return [f"{prefix}\n{part.strip()}" for part in self._splitter(max(size, 16)).split_text(body)]
 
     def _article_pieces(self, doc: Document) -> list[tuple[str, str]]:
         pieces: list[tuple[str, str]] = []
@@ -118,7 +125,7 @@ class Chunker:
             if not paragraph:
                 continue
             if is_heading(paragraph):
-                section = paragraph.rstrip(":")
+                section = paragraph.lstrip("#").strip().rstrip(":")
                 continue
             pieces.extend((section, text) for text in self._fit(self._prefix(doc, section), paragraph))
         return pieces
@@ -129,22 +136,27 @@ class Chunker:
         pieces: list[tuple[str, str]] = []
         headings: list[str] = []
         bodies: list[str] = []
+        used = 0
 
         def flush() -> None:
+            nonlocal used
             if bodies:
                 pieces.append((" / ".join(h for h in headings if h), f"{prefix}\n" + "\n".join(bodies)))
             headings.clear()
             bodies.clear()
+            used = 0
 
         for heading, body in split_sections(doc.text):
-            if self._count(body) > budget:
+            size = self._count(body)
+            if size > budget:
                 flush()
                 pieces.extend((heading, text) for text in self._fit(prefix, body))
                 continue
-            if bodies and self._count("\n".join([*bodies, body])) > budget:
+            if bodies and used + size + 1 > budget:  # +1: the newline between sections
                 flush()
             headings.append(heading)
             bodies.append(body)
+            used += size + 1
         flush()
         return pieces
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -48,7 +49,11 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str, *, batch_size: int = 32, threads: int = 2) -> None:
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        transformers.logging.disable_progress_bar()
+        transformers.logging.set_verbosity_error()
 
         torch.set_num_threads(threads)
         path = resolve_model_path(model)
@@ -56,7 +61,11 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.max_tokens = int(self._model.max_seq_length)
         self._batch_size = batch_size
-        self._tokenizer = self._model.tokenizer
+        # The Rust tokenizer directly: the transformers wrapper costs more than the tokenizing.
+        # A copy, so counting never truncates or pads and encoding is unaffected.
+        self._tokenizer = copy.deepcopy(self._model.tokenizer.backend_tokenizer)
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
 
     def embed_batch(self, texts: list[str]) -> list[list[float]]:
         vectors = self._model.encode(
@@ -65,7 +74,7 @@ class SentenceTransformerEmbedder:
         return vectors.tolist()
 
     def count_tokens(self, text: str) -> int:
-        return len(self._tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+        return len(self._tokenizer.encode(text, add_special_tokens=False))
 
 
 class LangChainEmbeddings(Embeddings):

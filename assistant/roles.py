@@ -17,7 +17,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ("research_scientist", re.compile(
         r"\b(research\s+scientist|research\s+engineer|applied\s+scientist|scientist,\s*research)\b",
         re.I)),
-    ("data_scientist", re.compile(r"\b(data\s+scien\w*|decision\s+scientist|statistician)\b", re.I)),
+    ("data_scientist", re.compile(r"\b(data\s+scien\w*|decision\s+scientist|statistician\w*)\b", re.I)),
     ("data_engineer", re.compile(
         r"\b(data\s+(engineer|architect|platform|pipeline|warehouse)\w*|big\s+data|etl\s+developer"
         r"|analytics\s+engineer|hadoop|spark\s+developer)\b", re.I)),

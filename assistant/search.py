@@ -39,13 +39,13 @@ def search(
         include=["documents", "metadatas", "distances"],
     )
     hits = []
-    for chunk_id, text, meta, distance in zip(
-        result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
+    for text, meta, distance in zip(
+        result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
     ):
         meta = dict(meta or {})
         hits.append(
             Hit(
-                chunk_id=chunk_id,
+                chunk_id=f"{meta.get('doc_id')}#{meta.get('position')}",
                 doc_id=str(meta.get("doc_id", "")),
                 kind=str(meta.get("kind", "")),
                 title=str(meta.get("title", "")),

@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import SettingsError
+from assistant.settings import load_settings
+
+
+def test_environment_sets_the_index_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "elsewhere"))
+    assert load_settings().index_dir == tmp_path / "elsewhere"
+
+
+def test_settings_file_is_read_and_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    file = tmp_path / "custom.toml"
+    file.write_text('chunk_tokens = 150\nindex_dir = "from-file"\nembedding_batch_size = 8\n')
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_BATCH_SIZE", "4")
+    settings = load_settings(file)
+    assert settings.chunk_tokens == 150
+    assert settings.embedding_batch_size == 4
+    # ASSISTANT_INDEX_DIR from the autouse fixture beats the file.
+    assert settings.index_dir == tmp_path / "index"
+
+
+def test_assistant_toml_in_the_working_directory_is_picked_up(tmp_path: Path) -> None:
+    (tmp_path / "assistant.toml").write_text("keep_generations = 5\n")
+    assert load_settings().keep_generations == 5
+
+
+def test_unknown_setting_names_the_file_and_key(tmp_path: Path) -> None:
+    file = tmp_path / "bad.toml"
+    file.write_text("chunk_tokenz = 150\n")
+    with pytest.raises(SettingsError, match=r"bad.toml: invalid settings: chunk_tokenz"):
+        load_settings(file)
+
+
+def test_invalid_value_and_invalid_toml_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_CHUNK_TOKENS", "10000")
+    with pytest.raises(SettingsError, match="chunk_tokens"):
+        load_settings()
+    monkeypatch.delenv("ASSISTANT_CHUNK_TOKENS")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("chunk_tokens = \n")
+    with pytest.raises(SettingsError, match="broken.toml: not valid TOML"):
+        load_settings(broken)
+    with pytest.raises(SettingsError, match="missing.toml: settings file not found"):
+        load_settings(tmp_path / "missing.toml")
