@@ -115,9 +115,24 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
-        raise BackendUnavailable(
-            f"open this collection through the role assistant (embedding model {config.get('model')!r})"
-        )
+        # Chroma rebuilds the persisted function when a collection is opened, only to
+        # compare it with the one passed in; the model itself is never loaded here.
+        return ChromaEmbeddingFunction(_Unloaded(str(config.get("model", ""))))
 
     def default_space(self) -> str:  # type: ignore[override]
         return "cosine"
+
+
+class _Unloaded:
+    """Stands for the model a collection was built with, without loading it."""
+
+    max_tokens = 0
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def embed_batch(self, texts: list[str]) -> list[list[float]]:
+        raise BackendUnavailable(f"embedding model {self.name!r} is not loaded; open the index through the assistant")
+
+    def count_tokens(self, text: str) -> int:
+        raise BackendUnavailable(f"embedding model {self.name!r} is not loaded")

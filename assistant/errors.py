@@ -27,6 +27,12 @@ class IndexNotBuilt(AssistantError):
     exit_code = 4
 
 
+class IndexMismatch(AssistantError):
+    """The index was built with another embedding model than the one configured."""
+
+    exit_code = 4
+
+
 class IndexBusy(AssistantError):
     """Another process is refreshing the same index."""
 

@@ -300,7 +300,9 @@ def _from_record(
     wanted = {name: (normalize_key(column_map[name]),) if name in column_map else aliases
               for name, aliases in FIELD_ALIASES.items()}
     used: set[str] = set()
+    present: set[str] = set()
     for name, aliases in wanted.items():
+        present.update(name for alias in aliases if alias in by_key)
         for alias in aliases:
             if alias in by_key and by_key[alias] not in (None, ""):
                 fields[name] = by_key[alias]
@@ -319,7 +321,7 @@ def _from_record(
     description = _as_text(fields.get("description"))
     if record_kind == "role":
         description = _role_text(description, by_key)
-    if "description" not in fields and record_kind != "role":
+    if "description" not in present and record_kind != "role":
         return Rejection(where, "missing description")
     if not description:
         return Rejection(where, "description is empty")

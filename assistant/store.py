@@ -35,7 +35,7 @@ from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
 
 from assistant.embeddings import ChromaEmbeddingFunction, Embedder, LangChainEmbeddings
-from assistant.errors import IndexBusy, IndexNotBuilt
+from assistant.errors import IndexBusy, IndexMismatch, IndexNotBuilt
 
 SCHEMA_VERSION = 1
 CURRENT = "CURRENT"
@@ -57,9 +57,7 @@ class Generation:
         return self.path / "manifest.json"
 
     def manifest(self) -> dict[str, Any]:
-        if not self.manifest_path.is_file():
-            return {}
-        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        return _manifest_at(self.path)
 
     def all_metadatas(self) -> list[dict[str, Any]]:
         total = self.collection.count()
@@ -160,6 +158,13 @@ class IndexStore:
         self._prune()
 
     def _open(self, path: Path, *, on_batch: Any = None) -> Generation:
+        built_with = _manifest_at(path).get("embedding_model")
+        if built_with and built_with != self.embedder.name:
+            raise IndexMismatch(
+                f"the index in {self.root} was built with embedding model {built_with!r}, but the "
+                f"settings ask for {self.embedder.name!r}: set ASSISTANT_EMBEDDING_MODEL={built_with} "
+                f"or use a new ASSISTANT_INDEX_DIR and rebuild"
+            )
         client = chromadb.PersistentClient(
             path=str(path / "chroma"),
             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
@@ -218,6 +223,11 @@ def summarize(metadatas: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _manifest_at(path: Path) -> dict[str, Any]:
+    file = path / "manifest.json"
+    return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
+
+
 def _write_manifest(generation: Generation, model: str) -> None:
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -254,5 +264,5 @@ def read_manifest(store: IndexStore) -> dict[str, Any]:
     path = store.current_path()
     if path is None:
         raise IndexNotBuilt(f"no index in {store.root}: run `python -m assistant build`")
-    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _manifest_at(path)
     return {**manifest, "index_dir": str(store.root), "generation": path.name}

@@ -1,0 +1,160 @@
+"""Refresh semantics with a fake embedder and a real Chroma store in a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.container import Services, build_services
+from assistant.errors import IndexBusy, IndexMismatch, IndexNotBuilt
+from assistant.indexer import refresh
+from assistant.search import search
+from assistant.sources import load_paths
+from assistant.store import read_manifest
+from assistant.types import Document
+from tests.conftest import posting, write_jsonl
+from tests.fakes import HashingEmbedder
+
+
+def docs_from(path: Path) -> list[Document]:
+    loaded = load_paths([path], max_record_bytes=1_000_000)
+    assert loaded.rejections == []
+    return loaded.documents
+
+
+def ingest(services: Services, docs: list[Document], **kwargs):
+    return refresh(services.store, services.chunker, docs, progress=False, **kwargs)
+
+
+def test_first_ingest_then_status_and_search(services: Services, tmp_path: Path) -> None:
+    records = [posting(i) for i in range(5)]
+    records.append(posting(9, title="Data Engineer", description="Build Spark and Kafka pipelines.\nAirflow too."))
+    report = ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", records)))
+    assert (len(report.added), report.published) == (6, True)
+    manifest = read_manifest(services.store)
+    assert manifest["documents"] == 6 and manifest["kind"] == {"posting": 6}
+    assert manifest["chunks"] == report.chunks_added
+    assert manifest["role_family"] == {"data_scientist": 5, "data_engineer": 1}
+    with services.store.reader() as generation:
+        [hit] = search(generation, services.embedder, "Spark Kafka pipelines", k=1)
+        assert (hit.doc_id, hit.kind, hit.role_family) == ("p9", "posting", "data_engineer")
+        assert hit.chunk_id == "p9#0" and 0 < hit.score <= 1
+        only = search(generation, services.embedder, "Spark", k=10, filters={"role_family": "data_scientist"})
+        assert only and {h.role_family for h in only} == {"data_scientist"}
+
+
+def test_unchanged_input_costs_nothing_and_publishes_nothing(services: Services, tmp_path: Path,
+                                                             embedder: HashingEmbedder) -> None:
+    docs = docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(i) for i in range(4)]))
+    ingest(services, docs)
+    generation = services.store.current_path()
+    embedded = len(embedder.texts)
+    report = ingest(services, docs)
+    assert (len(report.unchanged), report.added, report.updated, report.published) == (4, [], [], False)
+    assert len(embedder.texts) == embedded
+    assert services.store.current_path() == generation
+
+
+def test_a_changed_posting_is_the_only_one_re_embedded(services: Services, tmp_path: Path,
+                                                        embedder: HashingEmbedder) -> None:
+    records = [posting(i) for i in range(4)]
+    ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", records)))
+    before = read_manifest(services.store)["chunks"]
+    embedder.texts.clear()
+    records[2]["description"] += "\n- Kubernetes experience is a plus"
+    report = ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", records)))
+    assert (report.updated, len(report.unchanged)) == (["p2"], 3)
+    assert embedder.texts and all(text.startswith("Data Scientist at Company 2") for text in embedder.texts)
+    assert read_manifest(services.store)["chunks"] == before  # old chunks replaced, not kept
+    with services.store.reader() as generation:
+        texts = [h.text for h in search(generation, services.embedder, "Kubernetes", k=20,
+                                        filters={"doc_id": "p2"})]
+        assert any("Kubernetes" in t for t in texts)
+
+
+def test_duplicates_are_reported_and_not_indexed_twice(services: Services, tmp_path: Path) -> None:
+    first = write_jsonl(tmp_path / "a.jsonl", [posting(1), posting(2)])
+    ingest(services, docs_from(first))
+    same_text = posting(7, description=posting(1)["description"], company="Company 1")
+    again = [posting(8), dict(posting(8), id="p8-copy", location="Paris"), same_text]
+    report = ingest(services, docs_from(write_jsonl(tmp_path / "b.jsonl", again)))
+    assert report.added == ["p8"]
+    assert sorted(report.duplicates) == [("p7", "p1"), ("p8-copy", "p8")]
+    assert read_manifest(services.store)["documents"] == 3
+
+
+def test_sync_removes_postings_that_left_the_source(services: Services, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "feed.jsonl", [posting(i) for i in range(4)])
+    other = write_jsonl(tmp_path / "other.jsonl", [posting(10)])
+    ingest(services, docs_from(source) + docs_from(other))
+    write_jsonl(source, [posting(0), posting(2)])
+    kept = ingest(services, docs_from(source))
+    assert kept.removed == [] and read_manifest(services.store)["documents"] == 5
+    report = ingest(services, docs_from(source), sync_sources={str(source.resolve())})
+    assert sorted(report.removed) == ["p1", "p3"]
+    manifest = read_manifest(services.store)
+    assert manifest["documents"] == 3 and manifest["sources"] == {str(source.resolve()): 2,
+                                                                  str(other.resolve()): 1}
+    with services.store.reader() as generation:
+        assert search(generation, services.embedder, "problem", k=10, filters={"doc_id": "p1"}) == []
+
+
+def test_a_crash_mid_refresh_leaves_the_previous_index_answering(settings, tmp_path: Path) -> None:
+    good = build_services(settings, embedder=HashingEmbedder())
+    ingest(good, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(i) for i in range(3)])))
+    published = good.store.current_path()
+    before = read_manifest(good.store)
+
+    crashing = build_services(settings, embedder=HashingEmbedder(fail_after_batches=1))
+    many = [posting(i, description=f"New text {i}.\n" + "- line\n" * 40) for i in range(100, 400)]
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        ingest(crashing, docs_from(write_jsonl(tmp_path / "b.jsonl", many)))
+
+    assert good.store.current_path() == published
+    assert good.store.generations() == [published]  # the half-written copy is gone
+    assert read_manifest(good.store)["documents"] == before["documents"] == 3
+    with good.store.reader() as generation:
+        assert search(generation, good.embedder, "problem 1", k=1)[0].doc_id == "p1"
+
+
+def test_a_killed_refresh_leaves_an_orphan_that_the_next_refresh_removes(services: Services, tmp_path: Path) -> None:
+    ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(1)])))
+    orphan = services.store.root / "gen-99999999T000000000000-dead00"
+    (orphan / "chroma").mkdir(parents=True)
+    assert services.store.current_path() != orphan
+    ingest(services, docs_from(write_jsonl(tmp_path / "b.jsonl", [posting(2)])))
+    assert not orphan.exists()
+
+
+def test_a_second_refresh_at_the_same_time_is_refused(services: Services, tmp_path: Path) -> None:
+    docs = docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(1)]))
+    with services.store.locked():
+        with pytest.raises(IndexBusy, match="another process is refreshing"):
+            ingest(services, docs)
+
+
+def test_old_generations_are_pruned_but_recent_ones_kept_for_readers(settings, tmp_path: Path) -> None:
+    services = build_services(settings, embedder=HashingEmbedder())
+    for i in range(5):
+        ingest(services, docs_from(write_jsonl(tmp_path / f"{i}.jsonl", [posting(i)])))
+    generations = services.store.generations()
+    assert len(generations) == settings.keep_generations
+    assert generations[-1] == services.store.current_path()
+
+
+def test_reading_before_anything_was_built_says_how_to_build(services: Services) -> None:
+    with pytest.raises(IndexNotBuilt, match="python -m assistant build"):
+        with services.store.reader():
+            pass
+    with pytest.raises(IndexNotBuilt):
+        read_manifest(services.store)
+
+
+def test_an_index_built_with_another_model_is_refused(services: Services, settings, tmp_path: Path) -> None:
+    ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(1)])))
+    other = HashingEmbedder()
+    other.name = "another-model"
+    with pytest.raises(IndexMismatch, match="built with embedding model 'fake-hashing-64'"):
+        with build_services(settings, embedder=other).store.reader():
+            pass
