@@ -91,7 +91,7 @@ def ingest(
         paths, max_record_bytes=svc.settings.max_record_bytes, kind=kind, column_map=_parse_map(column_map)  # type: ignore[arg-type]
     )
     require_clean(loaded, skip_invalid=skip_invalid)
-    sources = {str(p.resolve()) for p in paths} | {d.source for d in loaded.documents} if sync else set()
+    sources = {str(p.resolve()) for p in paths} if sync else set()
     report = refresh(svc.store, svc.chunker, loaded.documents, sync_sources=sources, rejected=loaded.rejections)
     summary = report.summary()
     _emit(summary, as_json, _report_lines(summary))
@@ -107,8 +107,10 @@ def build(
     from assistant.indexer import refresh
     from assistant.sources import load_paths, require_clean
 
+    from assistant.store import published_generation
+
     svc = services()
-    if if_missing and svc.light_store().exists():
+    if if_missing and published_generation(svc.settings.index_dir) is not None:
         typer.echo(f"index already built in {svc.settings.index_dir}")
         return
     corpus_dir = svc.settings.corpus_dir
@@ -130,7 +132,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Documents and chunks by kind and role, sources, model, last refresh."""
     from assistant.store import read_manifest
 
-    manifest = read_manifest(services().light_store())
+    manifest = read_manifest(services().settings.index_dir)
     lines = [
         f"index:      {manifest['index_dir']} ({manifest['generation']})",
         f"documents:  {manifest['documents']}   chunks: {manifest['chunks']}",

@@ -53,10 +53,6 @@ class Services:
         max_tokens = min(self.settings.chunk_tokens, self.embedder.max_tokens)
         return Chunker(self.embedder.count_tokens, max_tokens, self.settings.chunk_overlap)
 
-    def light_store(self) -> IndexStore:
-        """A store handle for reading manifests only; loads no model."""
-        return IndexStore(self.settings.index_dir, collection=self.settings.collection, embedder=None)  # type: ignore[arg-type]
-
 
 def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
     offline_environment()

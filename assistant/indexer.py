@@ -8,6 +8,7 @@ documents cost nothing, not even chunking.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ def plan_refresh(
     owner: dict[str, str] = {
         str(meta["content_hash"]): doc_id
         for doc_id, meta in held.items()
-        if doc_id not in incoming_ids and not (meta.get("source") in sync_sources)
+        if doc_id not in incoming_ids and not _within(meta.get("source"), sync_sources)
     }
     plan = Plan()
     for doc in documents:
@@ -72,10 +73,16 @@ def plan_refresh(
 
     duplicate_ids = {dup for dup, _ in report.duplicates}
     for doc_id, meta in held.items():
-        if meta.get("source") in sync_sources and doc_id not in incoming_ids and doc_id not in duplicate_ids:
+        if _within(meta.get("source"), sync_sources) and doc_id not in incoming_ids and doc_id not in duplicate_ids:
             report.removed.append(doc_id)
             plan.remove.append(doc_id)
     return plan
+
+
+def _within(source: object, roots: set[str]) -> bool:
+    """A document's source is one of the synced files, or a file inside a synced folder."""
+    text = str(source)
+    return any(text == root or text.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 def refresh(
@@ -126,7 +133,8 @@ def _apply(generation: Generation, chunker: Chunker, plan: Plan, report: IngestR
         cleanup="incremental",
         source_id_key="doc_id",
         key_encoder="sha256",
-        batch_size=64,
+        # Large batches let the embedder sort by length across more texts (less padding).
+        batch_size=256,
     )
     bar.close()
     report.chunks_added += result["num_added"]

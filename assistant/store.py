@@ -90,11 +90,7 @@ class IndexStore:
         self.lock_timeout_s = lock_timeout_s
 
     def current_path(self) -> Path | None:
-        pointer = self.root / CURRENT
-        if not pointer.is_file():
-            return None
-        path = self.root / pointer.read_text(encoding="utf-8").strip()
-        return path if path.is_dir() else None
+        return published_generation(self.root)
 
     def exists(self) -> bool:
         return self.current_path() is not None
@@ -259,10 +255,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def read_manifest(store: IndexStore) -> dict[str, Any]:
+def published_generation(root: Path) -> Path | None:
+    pointer = Path(root) / CURRENT
+    if not pointer.is_file():
+        return None
+    path = Path(root) / pointer.read_text(encoding="utf-8").strip()
+    return path if path.is_dir() else None
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
     """The published generation's manifest, without opening Chroma or loading a model."""
-    path = store.current_path()
+    path = published_generation(root)
     if path is None:
-        raise IndexNotBuilt(f"no index in {store.root}: run `python -m assistant build`")
-    manifest = _manifest_at(path)
-    return {**manifest, "index_dir": str(store.root), "generation": path.name}
+        raise IndexNotBuilt(f"no index in {root}: run `python -m assistant build`")
+    return {**_manifest_at(path), "index_dir": str(root), "generation": path.name}

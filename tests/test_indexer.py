@@ -32,7 +32,7 @@ def test_first_ingest_then_status_and_search(services: Services, tmp_path: Path)
     records.append(posting(9, title="Data Engineer", description="Build Spark and Kafka pipelines.\nAirflow too."))
     report = ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", records)))
     assert (len(report.added), report.published) == (6, True)
-    manifest = read_manifest(services.store)
+    manifest = read_manifest(services.store.root)
     assert manifest["documents"] == 6 and manifest["kind"] == {"posting": 6}
     assert manifest["chunks"] == report.chunks_added
     assert manifest["role_family"] == {"data_scientist": 5, "data_engineer": 1}
@@ -60,13 +60,13 @@ def test_a_changed_posting_is_the_only_one_re_embedded(services: Services, tmp_p
                                                         embedder: HashingEmbedder) -> None:
     records = [posting(i) for i in range(4)]
     ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", records)))
-    before = read_manifest(services.store)["chunks"]
+    before = read_manifest(services.store.root)["chunks"]
     embedder.texts.clear()
     records[2]["description"] += "\n- Kubernetes experience is a plus"
     report = ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", records)))
     assert (report.updated, len(report.unchanged)) == (["p2"], 3)
     assert embedder.texts and all(text.startswith("Data Scientist at Company 2") for text in embedder.texts)
-    assert read_manifest(services.store)["chunks"] == before  # old chunks replaced, not kept
+    assert read_manifest(services.store.root)["chunks"] == before  # old chunks replaced, not kept
     with services.store.reader() as generation:
         texts = [h.text for h in search(generation, services.embedder, "Kubernetes", k=20,
                                         filters={"doc_id": "p2"})]
@@ -81,7 +81,7 @@ def test_duplicates_are_reported_and_not_indexed_twice(services: Services, tmp_p
     report = ingest(services, docs_from(write_jsonl(tmp_path / "b.jsonl", again)))
     assert report.added == ["p8"]
     assert sorted(report.duplicates) == [("p7", "p1"), ("p8-copy", "p8")]
-    assert read_manifest(services.store)["documents"] == 3
+    assert read_manifest(services.store.root)["documents"] == 3
 
 
 def test_sync_removes_postings_that_left_the_source(services: Services, tmp_path: Path) -> None:
@@ -90,10 +90,10 @@ def test_sync_removes_postings_that_left_the_source(services: Services, tmp_path
     ingest(services, docs_from(source) + docs_from(other))
     write_jsonl(source, [posting(0), posting(2)])
     kept = ingest(services, docs_from(source))
-    assert kept.removed == [] and read_manifest(services.store)["documents"] == 5
+    assert kept.removed == [] and read_manifest(services.store.root)["documents"] == 5
     report = ingest(services, docs_from(source), sync_sources={str(source.resolve())})
     assert sorted(report.removed) == ["p1", "p3"]
-    manifest = read_manifest(services.store)
+    manifest = read_manifest(services.store.root)
     assert manifest["documents"] == 3 and manifest["sources"] == {str(source.resolve()): 2,
                                                                   str(other.resolve()): 1}
     with services.store.reader() as generation:
@@ -104,7 +104,7 @@ def test_a_crash_mid_refresh_leaves_the_previous_index_answering(settings, tmp_p
     good = build_services(settings, embedder=HashingEmbedder())
     ingest(good, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(i) for i in range(3)])))
     published = good.store.current_path()
-    before = read_manifest(good.store)
+    before = read_manifest(good.store.root)
 
     crashing = build_services(settings, embedder=HashingEmbedder(fail_after_batches=1))
     many = [posting(i, description=f"New text {i}.\n" + "- line\n" * 40) for i in range(100, 400)]
@@ -113,7 +113,7 @@ def test_a_crash_mid_refresh_leaves_the_previous_index_answering(settings, tmp_p
 
     assert good.store.current_path() == published
     assert good.store.generations() == [published]  # the half-written copy is gone
-    assert read_manifest(good.store)["documents"] == before["documents"] == 3
+    assert read_manifest(good.store.root)["documents"] == before["documents"] == 3
     with good.store.reader() as generation:
         assert search(generation, good.embedder, "problem 1", k=1)[0].doc_id == "p1"
 
@@ -148,7 +148,7 @@ def test_reading_before_anything_was_built_says_how_to_build(services: Services)
         with services.store.reader():
             pass
     with pytest.raises(IndexNotBuilt):
-        read_manifest(services.store)
+        read_manifest(services.store.root)
 
 
 def test_an_index_built_with_another_model_is_refused(services: Services, settings, tmp_path: Path) -> None:
@@ -158,3 +158,16 @@ def test_an_index_built_with_another_model_is_refused(services: Services, settin
     with pytest.raises(IndexMismatch, match="built with embedding model 'fake-hashing-64'"):
         with build_services(settings, embedder=other).store.reader():
             pass
+
+
+def test_sync_on_a_folder_removes_postings_of_deleted_files(services: Services, tmp_path: Path) -> None:
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        (folder / f"{name}.txt").write_text(f"Data Analyst\nDashboards and SQL for team {name}.\n")
+    loaded = load_paths([folder], max_record_bytes=10_000)
+    ingest(services, loaded.documents)
+    (folder / "b.txt").unlink()
+    loaded = load_paths([folder], max_record_bytes=10_000)
+    report = ingest(services, loaded.documents, sync_sources={str(folder.resolve())})
+    assert (report.removed, sorted(report.unchanged)) == (["b"], ["a", "c"])
