@@ -80,15 +80,11 @@ class SentenceTransformerEmbedder:
 class LangChainEmbeddings(Embeddings):
     """Our embedder seen as a LangChain `Embeddings`, for the vector store and indexing API."""
 
-    def __init__(self, embedder: Embedder, on_batch: Any = None) -> None:
+    def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
-        self.on_batch = on_batch
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = self.embedder.embed_batch(list(texts))
-        if self.on_batch is not None:
-            self.on_batch(len(texts))
-        return vectors
+        return self.embedder.embed_batch(list(texts))
 
     def embed_query(self, text: str) -> list[float]:
         return self.embedder.embed_batch([text])[0]

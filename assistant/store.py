@@ -4,7 +4,7 @@ Layout under the index directory:
 
     CURRENT              name of the published generation (replaced atomically)
     .refresh.lock        held by the one process allowed to refresh
-    gen-<time>-<rand>/   chroma/ (PersistentClient), records.sqlite (LangChain record
+    gen-<seq>-<time>-<r>/ chroma/ (PersistentClient), records.sqlite (LangChain record
                          manager), manifest.json (counts, model, last refresh)
 
 A refresh copies the published generation, changes the copy, and only then points
@@ -128,17 +128,17 @@ class IndexStore:
             lock.release()
 
     @contextmanager
-    def writer(self, *, on_batch: Any = None) -> Iterator[Generation]:
+    def writer(self) -> Iterator[Generation]:
         """A writable copy of the published index, published when the block exits
         without error and discarded otherwise. Call inside `locked()`."""
-        new_path = self.root / f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
+        new_path = self.root / self._next_generation_name()
         source = self.current_path()
         if source is not None:
             shutil.copytree(source, new_path)
         else:
             new_path.mkdir(parents=True)
         try:
-            generation = self._open(new_path, on_batch=on_batch)
+            generation = self._open(new_path)
         except BaseException:
             shutil.rmtree(new_path, ignore_errors=True)
             raise
@@ -153,7 +153,7 @@ class IndexStore:
         self._publish(new_path)
         self._prune()
 
-    def _open(self, path: Path, *, on_batch: Any = None) -> Generation:
+    def _open(self, path: Path) -> Generation:
         built_with = _manifest_at(path).get("embedding_model")
         if built_with and built_with != self.embedder.name:
             raise IndexMismatch(
@@ -171,7 +171,7 @@ class IndexStore:
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"schema_version": SCHEMA_VERSION},
         )
-        embeddings = LangChainEmbeddings(self.embedder, on_batch=on_batch)
+        embeddings = LangChainEmbeddings(self.embedder)
         vectorstore = Chroma(client=client, collection_name=self.collection_name, embedding_function=embeddings)
         records = SQLRecordManager(
             f"chroma/{self.collection_name}", db_url=f"sqlite:///{path / 'records.sqlite'}"
@@ -190,7 +190,14 @@ class IndexStore:
         _fsync_dir(self.root)
 
     def generations(self) -> list[Path]:
+        """On-disk generations, oldest first (their names start with a sequence number)."""
         return sorted(p for p in self.root.glob("gen-*") if p.is_dir())
+
+    def _next_generation_name(self) -> str:
+        # A sequence number, not the clock, orders generations: a clock set back must
+        # not make a new generation look older than the one it replaces.
+        numbers = [int(p.name.split("-")[1]) for p in self.generations() if p.name.split("-")[1].isdigit()]
+        return f"gen-{max(numbers, default=0) + 1:06d}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
     def _remove_orphans(self) -> None:
         """Generations newer than the published one were left by a killed refresh."""
@@ -201,8 +208,10 @@ class IndexStore:
 
     def _prune(self) -> None:
         """Keep the last few published generations for readers that opened them earlier."""
+        current = self.current_path()
         for path in self.generations()[: -self.keep_generations]:
-            shutil.rmtree(path, ignore_errors=True)
+            if path != current:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def summarize(metadatas: list[dict[str, Any]]) -> dict[str, Any]:

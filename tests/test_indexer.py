@@ -120,7 +120,7 @@ def test_a_crash_mid_refresh_leaves_the_previous_index_answering(settings, tmp_p
 
 def test_a_killed_refresh_leaves_an_orphan_that_the_next_refresh_removes(services: Services, tmp_path: Path) -> None:
     ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(1)])))
-    orphan = services.store.root / "gen-99999999T000000000000-dead00"
+    orphan = services.store.root / "gen-999999-20260101T000000-dead00"
     (orphan / "chroma").mkdir(parents=True)
     assert services.store.current_path() != orphan
     ingest(services, docs_from(write_jsonl(tmp_path / "b.jsonl", [posting(2)])))
