@@ -174,6 +174,125 @@ def search(
     _emit(data, as_json, lines or ["no results"])
 
 
+Backend = Annotated[Optional[str], typer.Option(help="local, openai or extractive (default: the setting).")]
+
+
+def _filters(kind: str | None, role: str | None, company: str | None) -> dict[str, str]:
+    return {"kind": kind or "", "role_family": role or "", "company": company or ""}
+
+
+def _print_answer(answer: Any) -> None:
+    typer.echo("\nSources:")
+    for source in answer.sources:
+        where = f" at {source.company}" if source.company else ""
+        typer.echo(f"  [{source.n}] {source.kind}: {source.title}{where} ({source.id})")
+
+
+@app.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="The question (omit with --jsonl).")] = None,
+    backend: Backend = None,
+    k: Annotated[Optional[int], typer.Option("--k", min=1, max=50, help="Sources to retrieve.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="Only article, posting or role evidence.")] = None,
+    role: Annotated[Optional[str], typer.Option(help="Only evidence of a role family, e.g. ml_engineer.")] = None,
+    company: Annotated[Optional[str], typer.Option()] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one question per line from stdin; print JSON lines.")] = False,
+) -> None:
+    """Answer a question with numbered citations to the passages it used."""
+    svc = services()
+    filters = _filters(kind, role, company)
+    with svc.store.reader() as generation:
+        assistant = svc.assistant(generation, backend)
+        if jsonl:
+            for line in sys.stdin:
+                if line.strip():
+                    answer = assistant.ask(line.strip(), k=k, filters=filters)
+                    typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+            return
+        if not question:
+            raise CorpusError("ask needs a QUESTION, or --jsonl with questions on standard input")
+        if as_json:
+            typer.echo(json.dumps(assistant.ask(question, k=k, filters=filters).to_json(), ensure_ascii=False, indent=2))
+            return
+        answer = _stream_to_terminal(assistant, question, [], k, filters)
+        _print_answer(answer)
+
+
+def _stream_to_terminal(assistant: Any, question: str, history: list[dict[str, str]], k: int | None,
+                        filters: dict[str, str]) -> Any:
+    streamed = []
+    answer = None
+    for event in assistant.stream(question, history, k=k, filters=filters):
+        if event.kind == "token":
+            streamed.append(event.text)
+            typer.echo(event.text, nl=False)
+        elif event.kind == "done":
+            answer = event.answer
+    typer.echo("")
+    if answer is not None and answer.answer != "".join(streamed).strip():
+        # The citation check replaced the model's answer.
+        typer.echo("(the model's answer cited nothing it was given; the evidence itself:)")
+        typer.echo(answer.answer)
+    return answer
+
+
+@app.command()
+def chat(
+    backend: Backend = None,
+    k: Annotated[Optional[int], typer.Option("--k", min=1, max=50)] = None,
+) -> None:
+    """A conversation in the terminal: follow-up questions use the history. Ctrl-D ends it."""
+    svc = services()
+    history: list[dict[str, str]] = []
+    with svc.store.reader() as generation:
+        assistant = svc.assistant(generation, backend)
+        typer.echo(f"Ask about data and ML roles ({assistant.backend} backend). Ctrl-D to quit, /new for a new conversation.")
+        while True:
+            try:
+                question = input("\n> ").strip()
+            except EOFError:
+                typer.echo("")
+                return
+            if not question:
+                continue
+            if question == "/new":
+                history.clear()
+                continue
+            answer = _stream_to_terminal(assistant, question, history, k, {})
+            _print_answer(answer)
+            history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+
+
+@app.command("eval")
+def evaluate_command(
+    file: Annotated[Path, typer.Argument(help="Questions, JSONL.")] = Path(__file__).resolve().parent.parent / "eval" / "dev.jsonl",
+    backend: Backend = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Include every question's row.")] = False,
+    min_recall: Annotated[float, typer.Option(help="Fail (exit 7) below this recall@k.")] = 0.0,
+    min_mrr: Annotated[float, typer.Option(help="Fail below this MRR.")] = 0.0,
+    min_refusal: Annotated[float, typer.Option(help="Fail below this refusal accuracy.")] = 0.0,
+    min_terms: Annotated[float, typer.Option(help="Fail below this answer-term hit rate.")] = 0.0,
+) -> None:
+    """Recall@k and MRR of the evidence, answer terms, refusals and latency over a question set."""
+    from assistant.evaluation import evaluate, load_questions
+
+    svc = services()
+    questions = load_questions(file)
+    with svc.store.reader() as generation:
+        report = evaluate(svc.assistant(generation, backend), questions, k=k)
+    shown = report if as_json else {key: value for key, value in report.items() if key != "rows"}
+    typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+    floors = {f"recall_at_{k}": min_recall, "mrr": min_mrr, "refusal_accuracy": min_refusal,
+              "answer_term_hit_rate": min_terms}
+    failed = [f"{name} {report[name]} < {floor}" for name, floor in floors.items()
+              if floor and (report[name] or 0) < floor]
+    if failed:
+        typer.echo("below the floor: " + "; ".join(failed), err=True)
+        raise typer.Exit(7)
+
+
 @app.command("restore-article")
 def restore_article(
     check: Annotated[bool, typer.Option("--check", help="Fail if the restored edition is out of date.")] = False,

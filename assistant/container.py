@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from assistant.chunking import Chunker
 from assistant.embeddings import Embedder, SentenceTransformerEmbedder
 from assistant.settings import Settings
-from assistant.store import IndexStore
+from assistant.errors import BackendUnavailable
+from assistant.llm import ChatModel
+from assistant.pipeline import Assistant
+from assistant.store import Generation, IndexStore
+
+if TYPE_CHECKING:
+    from assistant.retrieval import HybridRetriever
 
 
 def offline_environment() -> None:
@@ -27,6 +34,8 @@ def offline_environment() -> None:
 class Services:
     settings: Settings
     embedder_override: Embedder | None = None
+    chat_override: ChatModel | None = None
+    _chat_models: dict[str, ChatModel] = field(default_factory=dict)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -54,6 +63,69 @@ class Services:
         return Chunker(self.embedder.count_tokens, max_tokens, self.settings.chunk_overlap)
 
 
-def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
+    def chat_model(self, backend: str | None = None) -> ChatModel | None:
+        """The chat model of a backend; None for the extractive one. Loaded once per backend."""
+        backend = backend or self.settings.backend
+        if backend == "extractive":
+            return None
+        if backend not in self._chat_models:
+            if self.chat_override is not None:
+                self._chat_models[backend] = self.chat_override
+            elif backend == "local":
+                from assistant.llm import LlamaCppChat
+                from assistant.local_model import assemble
+
+                path = self.settings.local_model_path
+                if path is None:
+                    path = assemble(self.settings.models_dir)
+                elif not path.is_file():
+                    raise BackendUnavailable(f"local model {path} does not exist")
+                self._chat_models[backend] = LlamaCppChat(
+                    path, threads=self.settings.llm_threads, context=self.settings.llm_context
+                )
+            elif backend == "openai":
+                from assistant.llm import OpenAIChat
+
+                self._chat_models[backend] = OpenAIChat(
+                    base_url=self.settings.openai_base_url,
+                    model=self.settings.openai_model,
+                    api_key=self.settings.openai_api_key.get_secret_value(),
+                    timeout_s=self.settings.openai_timeout_s,
+                )
+            else:
+                raise BackendUnavailable(f"unknown backend {backend!r}: expected local, openai or extractive")
+        return self._chat_models[backend]
+
+    def retriever(self, generation: Generation) -> HybridRetriever:
+        from assistant.retrieval import HybridRetriever, RetrievalConfig, load_lexical
+
+        reranker = None
+        if self.settings.reranker_model:
+            from assistant.rerank import CrossEncoderReranker
+
+            reranker = CrossEncoderReranker(self.settings.reranker_model)
+        config = RetrievalConfig(
+            k=self.settings.retrieval_k,
+            candidates=self.settings.retrieval_candidates,
+            max_chunks_per_document=self.settings.max_chunks_per_document,
+            max_article_chunks=self.settings.max_article_chunks,
+        )
+        return HybridRetriever(generation, self.embedder, load_lexical(generation), config, reranker)
+
+    def assistant(self, generation: Generation, backend: str | None = None) -> Assistant:
+        backend = backend or self.settings.backend
+        return Assistant(
+            retriever=self.retriever(generation),
+            chat=self.chat_model(backend),
+            backend=backend,
+            min_relevance=self.settings.min_relevance,
+            prompt_sources=self.settings.prompt_sources,
+            max_answer_tokens=self.settings.max_answer_tokens,
+        )
+
+
+def build_services(
+    settings: Settings, *, embedder: Embedder | None = None, chat: ChatModel | None = None
+) -> Services:
     offline_environment()
-    return Services(settings, embedder)
+    return Services(settings, embedder, chat)

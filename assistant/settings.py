@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant.errors import SettingsError
@@ -39,6 +39,29 @@ class Settings(BaseSettings):
         3, ge=2, description="Published index generations kept on disk for readers still using them."
     )
     lock_timeout_s: float = Field(0.0, ge=0, description="How long a refresh waits for another one.")
+
+    # Retrieval
+    retrieval_k: int = Field(5, ge=1, le=50, description="Sources per answer.")
+    retrieval_candidates: int = Field(40, ge=5, description="Candidates from each of dense and BM25.")
+    max_chunks_per_document: int = Field(2, ge=1)
+    max_article_chunks: int = Field(3, ge=1)
+    reranker_model: str = Field("", description="Path of a local sentence-transformers CrossEncoder; empty: off.")
+    min_relevance: float = Field(
+        0.3, ge=0, le=1, description="Below this cosine similarity of the best passage the assistant declines."
+    )
+
+    # Generation
+    backend: Literal["local", "openai", "extractive"] = "local"
+    models_dir: Path = Field(REPO_ROOT / "models", description="Where the local LLM file is assembled.")
+    local_model_path: Path | None = Field(None, description="Another GGUF file instead of the packaged Qwen.")
+    llm_threads: int = Field(2, ge=1)
+    llm_context: int = Field(2048, ge=512)
+    max_answer_tokens: int = Field(256, ge=16)
+    prompt_sources: int = Field(4, ge=1, description="Sources put in the prompt (a small model reads slowly).")
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    openai_model: str = "gpt-4o-mini"
+    openai_api_key: SecretStr = Field(SecretStr(""), description="Read from ASSISTANT_OPENAI_API_KEY.")
+    openai_timeout_s: float = Field(120.0, gt=0)
 
     @classmethod
     def settings_customise_sources(

@@ -42,3 +42,23 @@ class HashingEmbedder:
             vector[int.from_bytes(digest, "big") % self.dim] += 1.0
         norm = math.sqrt(sum(v * v for v in vector)) or 1.0
         return [v / norm for v in vector]
+
+
+class ScriptedChat:
+    """A chat model that streams the replies it was given, in order, word by word,
+    and keeps the messages it was sent."""
+
+    name = "scripted"
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.calls: list[list[dict[str, str]]] = []
+
+    def enqueue(self, reply: str) -> None:
+        self.replies.append(reply)
+
+    def stream(self, messages: list[dict[str, str]], *, max_tokens: int):
+        self.calls.append(messages)
+        reply = self.replies.pop(0)
+        for index, word in enumerate(reply.split(" ")):
+            yield word if index == 0 else " " + word

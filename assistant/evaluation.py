@@ -1,0 +1,113 @@
+"""Run a question set through the assistant and measure evidence retrieval, answer terms,
+refusals and latency."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from assistant.answer import Answer
+from assistant.errors import CorpusError
+from assistant.pipeline import Assistant
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{path}:{number}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+        if not isinstance(record, dict) or not str(record.get("question", "")).strip():
+            raise CorpusError(f"{path}:{number}: a question record needs a non-empty 'question'")
+        record.setdefault("id", f"line-{number}")
+        questions.append(record)
+    if not questions:
+        raise CorpusError(f"{path}: no questions")
+    return questions
+
+
+def evidence_rank(answer: Answer, phrases: list[str]) -> int | None:
+    """1-based rank of the first source containing any expected phrase."""
+    wanted = [_norm(p) for p in phrases]
+    for source in answer.sources:
+        text = _norm(source.text)
+        if any(p in text for p in wanted):
+            return source.n
+    return None
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 1)
+
+
+def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -> dict[str, Any]:
+    rows = []
+    for record in questions:
+        started = time.perf_counter()
+        answer = assistant.ask(record["question"], record.get("history") or [], k=k)
+        total_ms = (time.perf_counter() - started) * 1000
+        refuse = bool(record.get("refuse"))
+        terms = [t.lower() for t in record.get("answer_terms") or []]
+        rank = evidence_rank(answer, record.get("evidence") or []) if record.get("evidence") else None
+        text = answer.answer.lower()
+        rows.append({
+            "id": record["id"],
+            "category": record.get("category", ""),
+            "question": record["question"],
+            "refuse": refuse,
+            "declined": answer.declined,
+            "has_evidence": bool(record.get("evidence")),
+            "rank": rank,
+            "terms": (sum(t in text for t in terms) / len(terms)) if terms and not answer.declined else
+                     (0.0 if terms else None),
+            "total_ms": round(total_ms, 1),
+            "first_token_ms": answer.timings.get("first_token_ms", 0.0),
+            "answer": answer.answer,
+        })
+    return summarize(rows, k=k, backend=assistant.backend)
+
+
+def summarize(rows: list[dict[str, Any]], *, k: int, backend: str) -> dict[str, Any]:
+    with_evidence = [r for r in rows if r["has_evidence"]]
+    with_terms = [r for r in rows if r["terms"] is not None]
+    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in with_evidence:
+        by_category[row["category"]].append(row)
+    return {
+        "backend": backend,
+        "questions": len(rows),
+        "k": k,
+        f"recall_at_{k}": round(sum(r["rank"] is not None for r in with_evidence) / max(1, len(with_evidence)), 3),
+        "mrr": round(sum(1 / r["rank"] for r in with_evidence if r["rank"]) / max(1, len(with_evidence)), 3),
+        "answer_term_hit_rate": round(statistics.mean(r["terms"] for r in with_terms), 3) if with_terms else None,
+        "refusal_accuracy": round(sum(r["declined"] == r["refuse"] for r in rows) / len(rows), 3),
+        "false_refusals": [r["id"] for r in rows if r["declined"] and not r["refuse"]],
+        "missed_refusals": [r["id"] for r in rows if r["refuse"] and not r["declined"]],
+        "evidence_missed": [r["id"] for r in with_evidence if r["rank"] is None],
+        "recall_by_category": {
+            category: round(sum(r["rank"] is not None for r in group) / len(group), 3)
+            for category, group in sorted(by_category.items())
+        },
+        "latency_ms": {
+            "p50": _percentile([r["total_ms"] for r in rows], 0.5),
+            "p95": _percentile([r["total_ms"] for r in rows], 0.95),
+            "first_token_p50": _percentile([r["first_token_ms"] for r in rows], 0.5),
+            "first_token_p95": _percentile([r["first_token_ms"] for r in rows], 0.95),
+        },
+        "rows": rows,
+    }

@@ -1,0 +1,174 @@
+"""Hybrid retrieval: dense (Chroma) and BM25, fused by reciprocal rank, then made diverse.
+
+A question that names roles prefers evidence about those roles; a general question keeps
+the article in view; no single posting fills the results.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.embeddings import Embedder
+from assistant.lexical import LexicalIndex
+from assistant.roles import role_family
+from assistant.search import where_clause
+from assistant.store import Generation
+from assistant.types import Hit
+
+RRF_K = 60
+Reranker = Callable[[str, list[Hit]], list[Hit]]
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    k: int = 5
+    candidates: int = 40
+    max_chunks_per_document: int = 2
+    max_article_chunks: int = 3
+    role_boost: float = 1.25
+
+
+_ROLE_MENTIONS = re.compile(
+    r"\b(ml\s*ops|ai\s+engineers?|machine[\s-]+learning\s+engineers?|ml\s+engineers?|mles?|data\s+scien\w+"
+    r"|data\s+engineer\w*|data\s+analyst\w*|business\s+analyst\w*|research\s+scientists?|statisticians?)\b",
+    re.I,
+)
+
+
+def roles_in(question: str) -> set[str]:
+    """Role families a question names ("ML engineer vs data scientist")."""
+    families = set()
+    for mention in _ROLE_MENTIONS.findall(question):
+        text = re.sub(r"\bmles?\b", "machine learning engineer", mention, flags=re.I)
+        family = role_family(text.rstrip("s") if text.lower().endswith("ers") else text)
+        if family != "other":
+            families.add(family)
+    return families
+
+
+def load_lexical(generation: Generation) -> LexicalIndex:
+    total = generation.collection.count()
+    ids: list[str] = []
+    texts: list[str] = []
+    metadatas: list[dict[str, Any]] = []
+    for offset in range(0, total, 5000):
+        got = generation.collection.get(include=["documents", "metadatas"], limit=5000, offset=offset)
+        ids.extend(got["ids"])
+        texts.extend(got["documents"])
+        metadatas.extend(m or {} for m in got["metadatas"])
+    return LexicalIndex(ids, texts, metadatas)
+
+
+def _matches(meta: dict[str, Any], filters: dict[str, str]) -> bool:
+    return all(not value or meta.get(key) == value for key, value in filters.items())
+
+
+def _hit(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Hit:
+    return Hit(
+        chunk_id=f"{meta.get('doc_id')}#{meta.get('position')}",
+        doc_id=str(meta.get("doc_id", "")),
+        kind=str(meta.get("kind", "")),
+        title=str(meta.get("title", "")),
+        company=str(meta.get("company", "")),
+        role_family=str(meta.get("role_family", "")),
+        text=text,
+        score=round(score, 5),
+        metadata={**meta, "store_id": chunk_id},
+    )
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        generation: Generation,
+        embedder: Embedder,
+        lexical: LexicalIndex,
+        config: RetrievalConfig = RetrievalConfig(),
+        reranker: Reranker | None = None,
+    ) -> None:
+        self.generation = generation
+        self.embedder = embedder
+        self.lexical = lexical
+        self.config = config
+        self.reranker = reranker
+        self._position = {chunk_id: i for i, chunk_id in enumerate(lexical.ids)}
+
+    def retrieve(self, query: str, *, k: int | None = None, filters: dict[str, str] | None = None) -> list[Hit]:
+        k = k or self.config.k
+        filters = {key: value for key, value in (filters or {}).items() if value}
+        where_clause(filters)  # validates the filter names
+        if not len(self.lexical):
+            return []
+        repaired = self.lexical.repair(query)
+        dense, similarity = self._dense(repaired, filters)
+        lexical = self._lexical(repaired, filters)
+        roles = roles_in(repaired)
+
+        fused: dict[str, float] = defaultdict(float)
+        for ranking in (dense, lexical):
+            for rank, chunk_id in enumerate(ranking):
+                fused[chunk_id] += 1.0 / (RRF_K + rank + 1)
+        if roles:
+            for chunk_id in fused:
+                if self.lexical.metadatas[self._position[chunk_id]].get("role_family") in roles:
+                    fused[chunk_id] *= self.config.role_boost
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)
+        hits = [self._to_hit(chunk_id, fused[chunk_id], similarity.get(chunk_id)) for chunk_id in ranked]
+        if self.reranker is not None:
+            hits = self.reranker(repaired, hits[: self.config.candidates])
+        return self._diverse(hits, k, keep_article="kind" not in filters)
+
+    def _dense(self, query: str, filters: dict[str, str]) -> tuple[list[str], dict[str, float]]:
+        """Ids by cosine similarity, and the similarities (an absolute relevance signal)."""
+        vector = self.embedder.embed_batch([query])[0]
+        result = self.generation.collection.query(
+            query_embeddings=[vector],
+            n_results=min(self.config.candidates, len(self.lexical)),
+            where=where_clause(filters),
+            include=["distances"],
+        )
+        ids = list(result["ids"][0])
+        return ids, {i: 1.0 - float(d) for i, d in zip(ids, result["distances"][0], strict=True)}
+
+    def _lexical(self, query: str, filters: dict[str, str]) -> list[str]:
+        scores = self.lexical.scores(query)
+        order = np.argsort(-scores)
+        ranked = []
+        for index in order:
+            if scores[index] <= 0 or len(ranked) >= self.config.candidates:
+                break
+            if _matches(self.lexical.metadatas[index], filters):
+                ranked.append(self.lexical.ids[index])
+        return ranked
+
+    def _to_hit(self, chunk_id: str, score: float, dense: float | None) -> Hit:
+        index = self._position[chunk_id]
+        meta = dict(self.lexical.metadatas[index])
+        if dense is not None:
+            meta["dense"] = round(dense, 4)
+        return _hit(chunk_id, self.lexical.texts[index], meta, score)
+
+    def _diverse(self, hits: list[Hit], k: int, *, keep_article: bool) -> list[Hit]:
+        per_doc: dict[str, int] = defaultdict(int)
+        chosen: list[Hit] = []
+        for hit in hits:
+            cap = self.config.max_article_chunks if hit.kind == "article" else self.config.max_chunks_per_document
+            if per_doc[hit.doc_id] >= cap:
+                continue
+            per_doc[hit.doc_id] += 1
+            chosen.append(hit)
+            if len(chosen) == k:
+                break
+        if keep_article and chosen and not any(h.kind == "article" for h in chosen):
+            # Only an article passage that ranked reasonably well: a general question
+            # about roles should hear the article's view, not an unrelated paragraph.
+            article = next((h for h in hits[: 4 * k] if h.kind == "article"), None)
+            if article is not None:
+                chosen[-1] = article
+        return chosen
