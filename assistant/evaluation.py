@@ -11,9 +11,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import Answer
 from assistant.errors import CorpusError
 from assistant.pipeline import Assistant
+from assistant.types import Hit
 
 
 def _norm(text: str) -> str:
@@ -38,13 +38,13 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     return questions
 
 
-def evidence_rank(answer: Answer, phrases: list[str]) -> int | None:
-    """1-based rank of the first source containing any expected phrase."""
+def evidence_rank(hits: list[Hit], phrases: list[str]) -> int | None:
+    """1-based rank of the first passage containing any expected phrase."""
     wanted = [_norm(p) for p in phrases]
-    for source in answer.sources:
-        text = _norm(source.text)
+    for rank, hit in enumerate(hits, start=1):
+        text = _norm(hit.text)
         if any(p in text for p in wanted):
-            return source.n
+            return rank
     return None
 
 
@@ -63,7 +63,9 @@ def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -
         total_ms = (time.perf_counter() - started) * 1000
         refuse = bool(record.get("refuse"))
         terms = [t.lower() for t in record.get("answer_terms") or []]
-        rank = evidence_rank(answer, record.get("evidence") or []) if record.get("evidence") else None
+        # Retrieval is judged on what was retrieved, even when the answer then declined.
+        _, _, hits = assistant.evidence(record["question"], record.get("history") or [], k=k)
+        rank = evidence_rank(hits, record.get("evidence") or []) if record.get("evidence") else None
         text = answer.answer.lower()
         rows.append({
             "id": record["id"],

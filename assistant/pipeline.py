@@ -48,6 +48,20 @@ class Assistant:
     prompt_sources: int = 4
     max_answer_tokens: int = 256
 
+    def evidence(
+        self,
+        question: str,
+        history: Sequence[dict[str, str]] = (),
+        *,
+        filters: dict[str, str] | None = None,
+        k: int | None = None,
+    ) -> tuple[str, str, list[Hit]]:
+        """The question without instructions aimed at the assistant, the standalone search
+        query, and the passages retrieved for it."""
+        asked = strip_instructions(question) or question
+        query = condense(asked, history)
+        return asked, query, self.retriever.retrieve(query, k=k, filters=filters)
+
     def stream(
         self,
         question: str,
@@ -57,9 +71,7 @@ class Assistant:
         k: int | None = None,
     ) -> Iterator[Event]:
         started = time.perf_counter()
-        asked = strip_instructions(question) or question
-        query = condense(asked, history)
-        hits = self.retriever.retrieve(query, k=k, filters=filters)
+        asked, query, hits = self.evidence(question, history, filters=filters, k=k)
         retrieved = time.perf_counter()
         sources = sources_from(hits)
         timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}

@@ -52,6 +52,16 @@ def roles_in(question: str) -> set[str]:
     return families
 
 
+_POSTING_WORDS = re.compile(
+    r"\b(postings?|job\s+ads?|listings?|openings?|vacanc\w+|hiring|employers?|how\s+many|which\s+compan\w+"
+    r"|sample)\b", re.I)
+
+
+def about_postings(question: str) -> bool:
+    """Whether a question asks about postings rather than about the roles in general."""
+    return bool(_POSTING_WORDS.search(question))
+
+
 def load_lexical(generation: Generation) -> LexicalIndex:
     total = generation.collection.count()
     ids: list[str] = []
@@ -106,10 +116,24 @@ class HybridRetriever:
         if not len(self.lexical):
             return []
         repaired = self.lexical.repair(query)
-        dense, similarity = self._dense(repaired, filters)
-        lexical = self._lexical(repaired, filters)
-        roles = roles_in(repaired)
+        hits = self._fused(repaired, filters, roles_in(repaired))
+        if self.reranker is not None:
+            hits = self.reranker(repaired, hits[: self.config.candidates])
+        if "kind" in filters:
+            return self._diverse(hits, k)
+        # The article is one document among thousands of posting chunks, yet it is what
+        # most questions are about: it gets its own ranking and reserved places.
+        article = self._fused(repaired, {**filters, "kind": "article"}, set())
+        slots = 1 if about_postings(repaired) else self.config.max_article_chunks
+        chosen = article[: min(slots, k)]
+        rest = self._diverse([h for h in hits if h.kind != "article"], k - len(chosen))
+        if about_postings(repaired):
+            return sorted(chosen + rest, key=lambda h: h.score, reverse=True)
+        return chosen + rest
 
+    def _fused(self, query: str, filters: dict[str, str], roles: set[str]) -> list[Hit]:
+        dense, similarity = self._dense(query, filters)
+        lexical = self._lexical(query, filters)
         fused: dict[str, float] = defaultdict(float)
         for ranking in (dense, lexical):
             for rank, chunk_id in enumerate(ranking):
@@ -119,10 +143,7 @@ class HybridRetriever:
                 if self.lexical.metadatas[self._position[chunk_id]].get("role_family") in roles:
                     fused[chunk_id] *= self.config.role_boost
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
-        hits = [self._to_hit(chunk_id, fused[chunk_id], similarity.get(chunk_id)) for chunk_id in ranked]
-        if self.reranker is not None:
-            hits = self.reranker(repaired, hits[: self.config.candidates])
-        return self._diverse(hits, k, keep_article="kind" not in filters)
+        return [self._to_hit(chunk_id, fused[chunk_id], similarity.get(chunk_id)) for chunk_id in ranked]
 
     def _dense(self, query: str, filters: dict[str, str]) -> tuple[list[str], dict[str, float]]:
         """Ids by cosine similarity, and the similarities (an absolute relevance signal)."""
@@ -154,21 +175,14 @@ class HybridRetriever:
             meta["dense"] = round(dense, 4)
         return _hit(chunk_id, self.lexical.texts[index], meta, score)
 
-    def _diverse(self, hits: list[Hit], k: int, *, keep_article: bool) -> list[Hit]:
+    def _diverse(self, hits: list[Hit], k: int) -> list[Hit]:
         per_doc: dict[str, int] = defaultdict(int)
         chosen: list[Hit] = []
         for hit in hits:
-            cap = self.config.max_article_chunks if hit.kind == "article" else self.config.max_chunks_per_document
-            if per_doc[hit.doc_id] >= cap:
-                continue
-            per_doc[hit.doc_id] += 1
-            chosen.append(hit)
-            if len(chosen) == k:
+            if len(chosen) >= k:
                 break
-        if keep_article and chosen and not any(h.kind == "article" for h in chosen):
-            # Only an article passage that ranked reasonably well: a general question
-            # about roles should hear the article's view, not an unrelated paragraph.
-            article = next((h for h in hits[: 4 * k] if h.kind == "article"), None)
-            if article is not None:
-                chosen[-1] = article
+            cap = self.config.max_article_chunks if hit.kind == "article" else self.config.max_chunks_per_document
+            if per_doc[hit.doc_id] < cap:
+                per_doc[hit.doc_id] += 1
+                chosen.append(hit)
         return chosen
