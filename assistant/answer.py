@@ -6,6 +6,7 @@ chat model.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -138,15 +139,27 @@ def check_citations(text: str, n_sources: int) -> tuple[str, set[int]]:
 
 def supported(question: str, sources: Sequence[Source], *, relevance: float, min_relevance: float) -> bool:
     """Whether the evidence can answer at all: the best passage is semantically close
-    enough, and most of the question's specific words appear in the evidence."""
+    enough, and most of the question's specific words appear in the evidence (allowing
+    for inflections and typos)."""
     if not sources or relevance < min_relevance:
         return False
     terms = content_terms(question)
     if not terms:
         return True
-    evidence = " ".join(s.text.lower() for s in sources)
-    found = sum(1 for t in terms if t in evidence or t.rstrip("s") in evidence)
+    words = set(content_terms(" ".join(s.text for s in sources)))
+    found = sum(1 for term in terms if _appears(term, words))
     return found / len(terms) >= 0.5
+
+
+def _appears(term: str, words: set[str]) -> bool:
+    if term in words:
+        return True
+    if len(term) >= 5:
+        stem = term[: max(4, len(term) - 3)]
+        if any(word.startswith(stem) for word in words):
+            return True
+        return bool(difflib.get_close_matches(term, words, n=1, cutoff=0.8))
+    return False
 
 
 def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences: int = 3) -> str:
