@@ -115,14 +115,35 @@ def build_messages(
     for source in sources:
         label = source.kind if source.kind == "article" else f"{source.kind}: {source.title}" + (
             f" at {source.company}" if source.company else "")
-        text = strip_instructions(_body(source))
-        lines.append(f"[{source.n}] ({label}) {text[:max_chars]}")
+        text = focus(strip_instructions(_body(source)), question, max_chars)
+        lines.append(f"[{source.n}] ({label}) {text}")
     recent = []
     for turn in list(history)[-2:]:
         if turn.get("role") in ("user", "assistant") and turn.get("content"):
             recent.append({"role": turn["role"], "content": turn["content"][:400]})
     user = "Sources:\n" + "\n".join(lines) + f"\n\nQuestion: {question}"
     return [{"role": "system", "content": system}, *example, *recent, {"role": "user", "content": user}]
+
+
+def focus(text: str, question: str, max_chars: int) -> str:
+    """The sentences of a passage that bear most on the question, in their original order,
+    within `max_chars`: a prefix cut could drop the one sentence that answers."""
+    if len(text) <= max_chars:
+        return text
+    terms = {t.rstrip("s") for t in content_terms(question)}
+    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    ranked = sorted(
+        range(len(sentences)),
+        key=lambda i: (-len(terms & {w.rstrip("s") for w in content_terms(sentences[i])}), i),
+    )
+    keep: set[int] = set()
+    used = 0
+    for i in ranked:
+        if used + len(sentences[i]) + 1 > max_chars and keep:
+            continue
+        keep.add(i)
+        used += len(sentences[i]) + 1
+    return " ".join(sentences[i].strip() for i in sorted(keep))[: max_chars + 200]
 
 
 def is_decline(text: str) -> bool:

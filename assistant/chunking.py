@@ -63,18 +63,28 @@ def content_hash(doc: Document) -> str:
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
-def fingerprint(doc: Document) -> str:
-    """Identity of everything that ends up in a document's chunks."""
-    payload = json.dumps(asdict(doc), sort_keys=True, ensure_ascii=False)
+def fingerprint(doc: Document, chunking: str = "") -> str:
+    """Identity of everything that ends up in a document's chunks: the document and the
+    way it is chunked, so new chunk settings re-chunk on the next refresh."""
+    payload = json.dumps([asdict(doc), chunking], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+CHUNKING_VERSION = 2
+
+
 class Chunker:
-    def __init__(self, count_tokens: TokenCounter, max_tokens: int, overlap: int) -> None:
+    def __init__(
+        self, count_tokens: TokenCounter, max_tokens: int, overlap: int, article_max_tokens: int | None = None
+    ) -> None:
         # The splitter measures the same pieces many times over; tokenizing is the cost.
         self._count = lru_cache(maxsize=65_536)(count_tokens)
         self._max = max_tokens
         self._overlap = overlap
+        # The article is what most questions are about: shorter passages match a specific
+        # question better and keep a small model's prompt short.
+        self._article_max = min(article_max_tokens or max_tokens, max_tokens)
+        self.signature = f"v{CHUNKING_VERSION}:{max_tokens}:{overlap}:{self._article_max}"
 
     @lru_cache(maxsize=64)  # noqa: B019 - one splitter per body budget, the chunker lives as long as the index
     def _splitter(self, budget: int) -> RecursiveCharacterTextSplitter:
@@ -91,7 +101,7 @@ class Chunker:
             pieces = self._article_pieces(doc)
         else:
             pieces = self._section_pieces(doc)
-        base = _base_metadata(doc)
+        base = _base_metadata(doc, self.signature)
         chunks = []
         for position, (section, text) in enumerate(pieces):
             metadata: dict[str, str | int] = {
@@ -107,8 +117,8 @@ class Chunker:
         head = doc.title + (f" at {doc.company}" if doc.company else "")
         return f"{head} | {section}" if section and doc.kind == "article" else head
 
-    def _fit(self, prefix: str, body: str) -> list[str]:
-        budget = self._max - self._count(prefix) - 3  # [CLS], [SEP] and the joining newline
+    def _fit(self, prefix: str, body: str, max_tokens: int | None = None) -> list[str]:
+        budget = (max_tokens or self._max) - self._count(prefix) - 3  # [CLS], [SEP] and the joining newline
         total = self._count(body)
         if total <= budget:
             return [f"{prefix}\n{body}"]
@@ -127,7 +137,9 @@ class Chunker:
             if is_heading(paragraph):
                 section = paragraph.lstrip("#").strip().rstrip(":")
                 continue
-            pieces.extend((section, text) for text in self._fit(self._prefix(doc, section), paragraph))
+            pieces.extend(
+                (section, text) for text in self._fit(self._prefix(doc, section), paragraph, self._article_max)
+            )
         return pieces
 
     def _section_pieces(self, doc: Document) -> list[tuple[str, str]]:
@@ -161,7 +173,7 @@ class Chunker:
         return pieces
 
 
-def _base_metadata(doc: Document) -> dict[str, str | int]:
+def _base_metadata(doc: Document, signature: str) -> dict[str, str | int]:
     metadata: dict[str, str | int] = {
         "doc_id": doc.doc_id,
         "kind": doc.kind,
@@ -173,7 +185,7 @@ def _base_metadata(doc: Document) -> dict[str, str | int]:
         "role_family": doc.role_family,
         "source": doc.source,
         "content_hash": content_hash(doc),
-        "fingerprint": fingerprint(doc),
+        "fingerprint": fingerprint(doc, signature),
     }
     if doc.extra:
         metadata["extra"] = json.dumps(doc.extra, ensure_ascii=False, sort_keys=True)

@@ -60,7 +60,9 @@ class Services:
     @cached_property
     def chunker(self) -> Chunker:
         max_tokens = min(self.settings.chunk_tokens, self.embedder.max_tokens)
-        return Chunker(self.embedder.count_tokens, max_tokens, self.settings.chunk_overlap)
+        return Chunker(
+            self.embedder.count_tokens, max_tokens, self.settings.chunk_overlap, self.settings.article_chunk_tokens
+        )
 
 
     def chat_model(self, backend: str | None = None) -> ChatModel | None:

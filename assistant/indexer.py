@@ -38,6 +38,7 @@ def plan_refresh(
     *,
     sync_sources: set[str],
     report: IngestReport,
+    chunking: str = "",
 ) -> Plan:
     """Compare incoming documents with what the index holds (its chunk metadata)."""
     held: dict[str, dict[str, object]] = {}
@@ -65,7 +66,7 @@ def plan_refresh(
         if previous is None:
             report.added.append(doc.doc_id)
             plan.write.append(doc)
-        elif previous.get("fingerprint") != fingerprint(doc):
+        elif previous.get("fingerprint") != fingerprint(doc, chunking):
             report.updated.append(doc.doc_id)
             plan.write.append(doc)
         else:
@@ -102,7 +103,9 @@ def refresh(
         if store.exists():
             with store.reader() as current:
                 existing = current.all_metadatas()
-        plan = plan_refresh(existing, documents, sync_sources=set(sync_sources), report=report)
+        plan = plan_refresh(
+            existing, documents, sync_sources=set(sync_sources), report=report, chunking=chunker.signature
+        )
         if not plan.empty or not store.exists():
             with store.writer() as generation:
                 _apply(generation, chunker, plan, report, progress=progress)

@@ -32,6 +32,7 @@ class RetrievalConfig:
     max_chunks_per_document: int = 2
     max_article_chunks: int = 3
     role_boost: float = 1.25
+    company_boost: float = 1.5
 
 
 _ROLE_MENTIONS = re.compile(
@@ -108,6 +109,8 @@ class HybridRetriever:
         self.config = config
         self.reranker = reranker
         self._position = {chunk_id: i for i, chunk_id in enumerate(lexical.ids)}
+        # Company names a question may mention; short ones ("IT", "Ace") would match words.
+        self._companies = {str(m.get("company")) for m in lexical.metadatas if len(str(m.get("company") or "")) >= 5}
 
     def retrieve(self, query: str, *, k: int | None = None, filters: dict[str, str] | None = None) -> list[Hit]:
         k = k or self.config.k
@@ -116,14 +119,14 @@ class HybridRetriever:
         if not len(self.lexical):
             return []
         repaired = self.lexical.repair(query)
-        hits = self._fused(repaired, filters, roles_in(repaired))
+        hits = self._fused(repaired, filters, roles_in(repaired), self._companies_in(repaired))
         if self.reranker is not None:
             hits = self.reranker(repaired, hits[: self.config.candidates])
         if "kind" in filters:
             return self._diverse(hits, k)
         # The article is one document among thousands of posting chunks, yet it is what
         # most questions are about: it gets its own ranking and reserved places.
-        article = self._fused(repaired, {**filters, "kind": "article"}, set())
+        article = self._fused(repaired, {**filters, "kind": "article"}, set(), set())
         slots = 1 if about_postings(repaired) else self.config.max_article_chunks
         chosen = article[: min(slots, k)]
         rest = self._diverse([h for h in hits if h.kind != "article"], k - len(chosen))
@@ -131,17 +134,23 @@ class HybridRetriever:
             return sorted(chosen + rest, key=lambda h: h.score, reverse=True)
         return chosen + rest
 
-    def _fused(self, query: str, filters: dict[str, str], roles: set[str]) -> list[Hit]:
+    def _companies_in(self, query: str) -> set[str]:
+        lowered = f" {query.lower()} "
+        return {name for name in self._companies if f" {name.lower()} " in lowered}
+
+    def _fused(self, query: str, filters: dict[str, str], roles: set[str], companies: set[str]) -> list[Hit]:
         dense, similarity = self._dense(query, filters)
         lexical = self._lexical(query, filters)
         fused: dict[str, float] = defaultdict(float)
         for ranking in (dense, lexical):
             for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] += 1.0 / (RRF_K + rank + 1)
-        if roles:
-            for chunk_id in fused:
-                if self.lexical.metadatas[self._position[chunk_id]].get("role_family") in roles:
-                    fused[chunk_id] *= self.config.role_boost
+        for chunk_id in fused:
+            meta = self.lexical.metadatas[self._position[chunk_id]]
+            if roles and meta.get("role_family") in roles:
+                fused[chunk_id] *= self.config.role_boost
+            if companies and meta.get("company") in companies:
+                fused[chunk_id] *= self.config.company_boost
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         return [self._to_hit(chunk_id, fused[chunk_id], similarity.get(chunk_id)) for chunk_id in ranked]
 

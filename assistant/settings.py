@@ -33,6 +33,7 @@ class Settings(BaseSettings):
         200, ge=32, le=512, description="Word pieces per chunk, prefix included (MiniLM reads 256)."
     )
     chunk_overlap: int = Field(24, ge=0)
+    article_chunk_tokens: int = Field(200, ge=32, le=512, description="Word pieces per article passage.")
     max_record_bytes: int = Field(1_000_000, ge=1_000, description="Largest accepted record.")
     collection: str = Field("role_assistant", min_length=3)
     keep_generations: int = Field(

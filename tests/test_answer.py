@@ -76,3 +76,14 @@ def test_small_helpers() -> None:
     assert roles_in("ML engineer vs data scientist?") == {"ml_engineer", "data_scientist"}
     assert roles_in("how is a data engineer different from an analyst") == {"data_engineer"}
     assert roles_in("what about MLOps engineers and MLEs") == {"mlops_ai_engineer", "ml_engineer"}
+
+
+def test_long_passages_keep_the_sentences_that_bear_on_the_question() -> None:
+    from assistant.answer import focus
+
+    text = ("Intro sentence about nothing in particular here. " * 10
+            + "The insurance industry has used generalized linear models for a century. "
+            + "Closing remarks that say very little at all. " * 10)
+    kept = focus(text, "What does the author say about generalized linear models?", 200)
+    assert "generalized linear models" in kept and len(kept) <= 400
+    assert focus("Short.", "anything", 200) == "Short."
