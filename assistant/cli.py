@@ -323,7 +323,9 @@ def restore_article(
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)  # a command's typer.Exit comes back as a return value here
     except AssistantError as exc:
         typer.echo(f"error: {exc}", err=True)
         if isinstance(exc, CorpusError) and len(exc.problems) > 1:

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,49 @@ def shared_file(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} is not available")
     return path
+
+
+# Slow-test helpers: the CLI in a subprocess, and one real index shared by the session.
+
+
+def _cli_env(index_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(ASSISTANT_INDEX_DIR=str(index_dir), HF_HUB_OFFLINE="1")
+    return env
+
+
+def cli(index_dir: Path, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        env=_cli_env(index_dir), capture_output=True, text=True, timeout=timeout, check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} exited {result.returncode}:\n{result.stderr[-3000:]}")
+    return result
+
+
+def cli_json(index_dir: Path, *args: str) -> dict:
+    return json.loads(cli(index_dir, *args, "--json").stdout)
+
+
+@pytest.fixture(scope="session")
+def feeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Working copies of the shared files, so a test can edit one in place."""
+    folder = tmp_path_factory.mktemp("feeds")
+    return {name: Path(shutil.copy(shared_file(f"{name}.jsonl"), folder / f"{name}.jsonl"))
+            for name in ("postings", "incoming", "roles")}
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory, feeds: dict[str, Path]) -> tuple[Path, dict]:
+    index_dir = tmp_path_factory.mktemp("built") / "index"
+    first = cli_json(index_dir, "ingest", str(feeds["postings"]))
+    return index_dir, first
+
+
+def copy_index(built: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "index"
+    shutil.copytree(built, target, ignore=shutil.ignore_patterns(".refresh.lock"))
+    return target
+
+

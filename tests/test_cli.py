@@ -95,3 +95,47 @@ def test_commands_before_a_build_explain_what_to_do(run) -> None:
 def test_restore_article_check_passes_on_the_committed_edition(run) -> None:
     code, out, _ = run("restore-article", "--check")
     assert code == 0 and "up to date" in out
+
+
+def test_ask_json_and_jsonl(run, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from tests.fakes import ScriptedChat
+
+    run("build")
+    services.chat_override = ScriptedChat("ML engineers need software engineering [1].",
+                                          "They also need cloud skills [2].")
+    code, out, _ = run("ask", "What skills do ML engineers need?", "--json")
+    answer = json.loads(out)
+    assert code == 0 and answer["answer"] == "ML engineers need software engineering [1]."
+    assert set(answer) == {"question", "answer", "sources", "backend", "declined", "timings"}
+    assert set(answer["sources"][0]) == {"n", "id", "title", "kind", "role", "company", "text", "score"}
+    assert set(answer["timings"]) == {"retrieve_ms", "generate_ms", "first_token_ms"}
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("What cloud skills do ML engineers need?\n\nBanana bread recipe?\n"))
+    code, out, _ = run("ask", "--jsonl", "--backend", "local")
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert code == 0 and first["answer"] == "They also need cloud skills [2]." and second["declined"]
+
+    code, out, _ = run("ask", "What skills do ML engineers need?", "--backend", "extractive")
+    assert code == 0 and "[1]" in out and "Sources:" in out
+
+
+def test_eval_prints_metrics_and_fails_below_a_floor(run, tmp_path: Path) -> None:
+    run("build")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"id": "a", "question": "Which tool does the author call the industry favorite?",
+                    "evidence": ["industry favorite SAS tool"], "answer_terms": ["sas"]}) + "\n"
+        + json.dumps({"id": "b", "question": "Will it rain in Seattle tomorrow?", "refuse": True}) + "\n"
+    )
+    code, out, _ = run("eval", str(questions), "--backend", "extractive")
+    report = json.loads(out)
+    assert code == 0 and report["questions"] == 2 and report["recall_at_5"] == 1.0
+    assert report["refusal_accuracy"] == 1.0 and report["answer_term_hit_rate"] == 1.0
+    assert set(report["latency_ms"]) == {"p50", "p95", "first_token_p50", "first_token_p95"}
+    code, _, err = run("eval", str(questions), "--backend", "extractive", "--min-recall", "1.1")
+    assert code == 7 and "below the floor" in err
+    questions.write_text("{not json\n")
+    code, _, err = run("eval", str(questions))
+    assert code == 3 and "q.jsonl:1: invalid JSON" in err

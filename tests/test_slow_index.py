@@ -7,7 +7,6 @@ copies of that index.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -18,46 +17,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from tests.conftest import shared_file
+from tests.conftest import _cli_env, cli, cli_json, copy_index
 
 pytestmark = pytest.mark.slow
-
-
-def cli(index_dir: Path, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_INDEX_DIR=str(index_dir), HF_HUB_OFFLINE="1")
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        env=env, capture_output=True, text=True, timeout=timeout, check=False,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"{args} exited {result.returncode}:\n{result.stderr[-3000:]}")
-    return result
-
-
-def cli_json(index_dir: Path, *args: str) -> dict:
-    return json.loads(cli(index_dir, *args, "--json").stdout)
-
-
-@pytest.fixture(scope="session")
-def feeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Working copies of the shared files, so a test can edit one in place."""
-    folder = tmp_path_factory.mktemp("feeds")
-    return {name: Path(shutil.copy(shared_file(f"{name}.jsonl"), folder / f"{name}.jsonl"))
-            for name in ("postings", "incoming", "roles")}
-
-
-@pytest.fixture(scope="session")
-def built_index(tmp_path_factory: pytest.TempPathFactory, feeds: dict[str, Path]) -> tuple[Path, dict]:
-    index_dir = tmp_path_factory.mktemp("built") / "index"
-    first = cli_json(index_dir, "ingest", str(feeds["postings"]))
-    return index_dir, first
-
-
-def copy_index(built: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "index"
-    shutil.copytree(built, target, ignore=shutil.ignore_patterns(".refresh.lock"))
-    return target
 
 
 def test_ingest_refresh_and_change_cycle(built_index, feeds, tmp_path: Path) -> None:
@@ -116,9 +78,7 @@ def test_a_killed_refresh_leaves_the_old_index_answering(built_index, feeds, tmp
                 for line in feeds["postings"].read_text(encoding="utf-8").splitlines()),
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_INDEX_DIR=str(index_dir), HF_HUB_OFFLINE="1")
-    refresh = subprocess.Popen([sys.executable, "-m", "assistant", "ingest", str(changed)], env=env,
+    refresh = subprocess.Popen([sys.executable, "-m", "assistant", "ingest", str(changed)], env=_cli_env(index_dir),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
