@@ -139,3 +139,20 @@ def test_eval_prints_metrics_and_fails_below_a_floor(run, tmp_path: Path) -> Non
     questions.write_text("{not json\n")
     code, _, err = run("eval", str(questions))
     assert code == 3 and "q.jsonl:1: invalid JSON" in err
+
+
+def test_chat_keeps_the_conversation(run, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from tests.fakes import ScriptedChat
+
+    run("build")
+    chat = ScriptedChat("ML engineers need software engineering [1].", "Cloud platforms such as AWS [1].")
+    services.chat_override = chat
+    monkeypatch.setattr("sys.stdin", io.StringIO("What skills do ML engineers need?\nand what about cloud skills?\n"))
+    code, out, _ = run("chat", "--backend", "local")
+    assert code == 0
+    assert "ML engineers need software engineering [1]." in out and "Cloud platforms such as AWS [1]." in out
+    second = chat.calls[1]
+    assert {"role": "user", "content": "What skills do ML engineers need?"} in second
+    assert {"role": "assistant", "content": "ML engineers need software engineering [1]."} in second
