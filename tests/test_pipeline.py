@@ -102,3 +102,19 @@ def test_follow_up_retrieves_with_the_conversation(built: Services) -> None:
     answer = ask(built, "and what about cloud skills?", backend="extractive", history=history)
     assert not answer.declined
     assert any("cloud" in s.text.lower() for s in answer.sources)
+
+
+def test_a_reranker_plugs_in_and_reorders_candidates(built: Services) -> None:
+    from assistant.retrieval import HybridRetriever, load_lexical
+
+    seen: list[int] = []
+
+    def prefer_kubernetes(query: str, hits):
+        seen.append(len(hits))
+        return sorted(hits, key=lambda h: "kubernetes" not in h.text.lower())
+
+    with built.store.reader() as generation:
+        retriever = HybridRetriever(generation, built.embedder, load_lexical(generation), reranker=prefer_kubernetes)
+        hits = retriever.retrieve("What do data scientists do all day?", k=5, filters={"kind": "posting"})
+    assert seen and seen[0] <= 40
+    assert "kubernetes" in hits[0].text.lower()
