@@ -64,34 +64,11 @@ def about_postings(question: str) -> bool:
 
 
 def load_lexical(generation: Generation) -> LexicalIndex:
-    total = generation.collection.count()
-    ids: list[str] = []
-    texts: list[str] = []
-    metadatas: list[dict[str, Any]] = []
-    for offset in range(0, total, 5000):
-        got = generation.collection.get(include=["documents", "metadatas"], limit=5000, offset=offset)
-        ids.extend(got["ids"])
-        texts.extend(got["documents"])
-        metadatas.extend(m or {} for m in got["metadatas"])
-    return LexicalIndex(ids, texts, metadatas)
+    return LexicalIndex(*generation.scan(with_texts=True))
 
 
 def _matches(meta: dict[str, Any], filters: dict[str, str]) -> bool:
     return all(not value or meta.get(key) == value for key, value in filters.items())
-
-
-def _hit(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Hit:
-    return Hit(
-        chunk_id=f"{meta.get('doc_id')}#{meta.get('position')}",
-        doc_id=str(meta.get("doc_id", "")),
-        kind=str(meta.get("kind", "")),
-        title=str(meta.get("title", "")),
-        company=str(meta.get("company", "")),
-        role_family=str(meta.get("role_family", "")),
-        text=text,
-        score=round(score, 5),
-        metadata={**meta, "store_id": chunk_id},
-    )
 
 
 class HybridRetriever:
@@ -182,7 +159,7 @@ class HybridRetriever:
         meta = dict(self.lexical.metadatas[index])
         if dense is not None:
             meta["dense"] = round(dense, 4)
-        return _hit(chunk_id, self.lexical.texts[index], meta, score)
+        return Hit.from_store(chunk_id, self.lexical.texts[index], meta, score)
 
     def _diverse(self, hits: list[Hit], k: int) -> list[Hit]:
         per_doc: dict[str, int] = defaultdict(int)

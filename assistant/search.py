@@ -38,22 +38,9 @@ def search(
         where=where_clause(filters),
         include=["documents", "metadatas", "distances"],
     )
-    hits = []
-    for text, meta, distance in zip(
-        result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
-    ):
-        meta = dict(meta or {})
-        hits.append(
-            Hit(
-                chunk_id=f"{meta.get('doc_id')}#{meta.get('position')}",
-                doc_id=str(meta.get("doc_id", "")),
-                kind=str(meta.get("kind", "")),
-                title=str(meta.get("title", "")),
-                company=str(meta.get("company", "")),
-                role_family=str(meta.get("role_family", "")),
-                text=text or "",
-                score=round(1.0 - float(distance), 4),  # Chroma returns cosine distance
-                metadata=meta,
-            )
+    return [
+        Hit.from_store(store_id, text or "", dict(meta or {}), 1.0 - float(distance))  # cosine distance
+        for store_id, text, meta, distance in zip(
+            result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
         )
-    return hits
+    ]

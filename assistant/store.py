@@ -59,14 +59,21 @@ class Generation:
     def manifest(self) -> dict[str, Any]:
         return _manifest_at(self.path)
 
-    def all_metadatas(self) -> list[dict[str, Any]]:
-        total = self.collection.count()
+    def scan(self, *, with_texts: bool = False) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """Every chunk's store id, text (empty unless asked for) and metadata, page by page."""
+        include = ["documents", "metadatas"] if with_texts else ["metadatas"]
+        ids: list[str] = []
+        texts: list[str] = []
         metadatas: list[dict[str, Any]] = []
-        page = 5000
-        for offset in range(0, total, page):
-            got = self.collection.get(include=["metadatas"], limit=page, offset=offset)
+        for offset in range(0, self.collection.count(), 5000):
+            got = self.collection.get(include=include, limit=5000, offset=offset)
+            ids.extend(got["ids"])
+            texts.extend(got["documents"] if with_texts else [""] * len(got["ids"]))
             metadatas.extend(m or {} for m in got["metadatas"])
-        return metadatas
+        return ids, texts, metadatas
+
+    def all_metadatas(self) -> list[dict[str, Any]]:
+        return self.scan()[2]
 
     def close(self) -> None:
         self.records.engine.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["article", "posting", "role"]
 KINDS: tuple[Kind, ...] = ("article", "posting", "role")
@@ -48,6 +48,21 @@ class Hit:
     text: str
     score: float
     metadata: dict[str, str | int | float | bool]
+
+    @classmethod
+    def from_store(cls, store_id: str, text: str, meta: dict[str, Any], score: float) -> Hit:
+        """A stored chunk, named by its document and position rather than the store's key."""
+        return cls(
+            chunk_id=f"{meta.get('doc_id')}#{meta.get('position')}",
+            doc_id=str(meta.get("doc_id", "")),
+            kind=str(meta.get("kind", "")),
+            title=str(meta.get("title", "")),
+            company=str(meta.get("company", "")),
+            role_family=str(meta.get("role_family", "")),
+            text=text,
+            score=round(score, 5),
+            metadata={**meta, "store_id": store_id},
+        )
 
 
 @dataclass(frozen=True)
