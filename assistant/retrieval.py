@@ -105,8 +105,9 @@ class HybridRetriever:
         # most questions are about: it gets its own ranking and reserved places.
         article = self._fused(repaired, {**filters, "kind": "article"}, set(), set())
         slots = 1 if about_postings(repaired) else self.config.max_article_chunks
-        chosen = article[: min(slots, k)]
-        rest = self._diverse([h for h in hits if h.kind != "article"], k - len(chosen))
+        # With a single place there is nothing to reserve: the best passage wins.
+        chosen = article[: min(slots, k - 1)] if k > 1 else []
+        rest = self._diverse([h for h in hits if h.kind != "article" or k == 1], k - len(chosen))
         if about_postings(repaired):
             return sorted(chosen + rest, key=lambda h: h.score, reverse=True)
         return chosen + rest

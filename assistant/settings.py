@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr = Field(SecretStr(""), description="Read from ASSISTANT_OPENAI_API_KEY.")
     openai_timeout_s: float = Field(120.0, gt=0)
 
+    # Server
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    api_key: SecretStr = Field(SecretStr(""), description="Required for chat and search when set (ASSISTANT_API_KEY).")
+
     @classmethod
     def settings_customise_sources(
         cls,

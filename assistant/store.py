@@ -116,6 +116,13 @@ class IndexStore:
         finally:
             generation.close()
 
+    def open_published(self) -> Generation:
+        """The published generation, opened for a long-lived reader (a server) that closes it."""
+        path = self.current_path()
+        if path is None:
+            raise IndexNotBuilt(f"no index in {self.root}: run `python -m assistant build`")
+        return self._open(path)
+
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Exclusive right to refresh this index, across processes."""

@@ -1,0 +1,165 @@
+"""The HTTP API against the real app, with the fake embedder and a scripted chat model."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.container import Services, build_services
+from assistant.corpus import article_document, sample_paths
+from assistant.indexer import refresh
+from assistant.settings import Settings
+from assistant.sources import load_paths
+from tests.conftest import posting, write_jsonl
+from tests.fakes import HashingEmbedder, ScriptedChat
+from ui.api import make_app
+from ui.served import FairQueue
+
+
+def build_index(services: Services, extra: list[dict] | None = None, tmp_path: Path | None = None) -> None:
+    paths = sample_paths(services.settings.corpus_dir)
+    if extra and tmp_path:
+        paths.append(write_jsonl(tmp_path / "extra.jsonl", extra))
+    loaded = load_paths(paths, max_record_bytes=1_000_000)
+    refresh(services.store, services.chunker, [article_document(services.settings.corpus_dir), *loaded.documents],
+            progress=False)
+
+
+@pytest.fixture
+def chat() -> ScriptedChat:
+    return ScriptedChat()
+
+
+@pytest.fixture
+def api_services(settings: Settings, chat: ScriptedChat) -> Services:
+    services = build_services(settings.model_copy(update={"min_relevance": 0.2}), embedder=HashingEmbedder(),
+                              chat=chat)
+    build_index(services)
+    return services
+
+
+@pytest.fixture
+def client(api_services: Services):
+    with TestClient(make_app(api_services)) as client:
+        yield client
+
+
+def events(body: str) -> list[tuple[str, object]]:
+    parsed = []
+    for block in body.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        parsed.append((lines.get("event", ""), json.loads(lines["data"])))
+    return parsed
+
+
+def test_health_status_and_docs(client: TestClient) -> None:
+    assert client.get("/api/health").json() == {"status": "ok", "ready": True, "error": ""}
+    status = client.get("/api/status").json()
+    assert status["kind"]["article"] == 1 and status["documents"] >= 57 and status["backend"] == "local"
+    assert "/api/chat" in client.get("/openapi.json").json()["paths"]
+
+
+def test_chat_json_matches_ask(client: TestClient, chat: ScriptedChat) -> None:
+    chat.enqueue("ML engineers need software engineering [1].")
+    answer = client.post("/api/chat", json={"message": "What skills do ML engineers need?"}).json()
+    assert answer["answer"] == "ML engineers need software engineering [1]." and answer["backend"] == "local"
+    assert set(answer) == {"question", "answer", "sources", "backend", "declined", "timings"}
+    assert answer["sources"][0]["n"] == 1
+    extractive = client.post("/api/chat", json={
+        "message": "Which tool does the author call the industry favorite?", "backend": "extractive",
+        "filters": {"kind": "article"}}).json()
+    assert "SAS" in extractive["answer"] and {s["kind"] for s in extractive["sources"]} == {"article"}
+
+
+def test_chat_streams_sources_tokens_then_done(client: TestClient, chat: ScriptedChat) -> None:
+    chat.enqueue("Cloud platforms like AWS matter [1].")
+    response = client.post("/api/chat", json={
+        "message": "and what about cloud skills?", "stream": True,
+        "history": [{"role": "user", "content": "What skills do ML engineers need?"},
+                    {"role": "assistant", "content": "Software engineering [1]."}]})
+    assert response.headers["content-type"].startswith("text/event-stream")
+    parsed = events(response.text)
+    kinds = [kind for kind, _ in parsed]
+    assert kinds[0] == "sources" and kinds[-1] == "done" and kinds.count("token") > 1
+    assert "".join(data["text"] for kind, data in parsed if kind == "token") == "Cloud platforms like AWS matter [1]."
+    assert parsed[-1][1]["answer"] == "Cloud platforms like AWS matter [1]."
+    assert {"role": "user", "content": "What skills do ML engineers need?"} in chat.calls[-1]
+
+
+def test_search_and_bad_requests(client: TestClient) -> None:
+    results = client.post("/api/search", json={"query": "Kubernetes", "k": 3,
+                                               "filters": {"kind": "posting"}}).json()["results"]
+    assert len(results) == 3 and all(r["kind"] == "posting" for r in results)
+    assert client.post("/api/chat", json={"message": ""}).status_code == 422
+    assert client.post("/api/chat", json={"message": "x" * 5000}).status_code == 422
+    assert client.post("/api/chat", json={"message": "hi", "backend": "gpt"}).status_code == 422
+    assert client.post("/api/search", json={"query": "x", "filters": {"kind": "memo"}}).status_code == 422
+
+
+def test_openai_compatible_endpoint(client: TestClient, chat: ScriptedChat) -> None:
+    chat.enqueue("Data scientists need statistics [1].")
+    body = client.post("/v1/chat/completions", json={
+        "model": "role-assistant", "messages": [{"role": "user", "content": "Do data scientists need statistics?"}],
+    }).json()
+    content = body["choices"][0]["message"]["content"]
+    assert content.startswith("Data scientists need statistics [1].") and "\n\nSources:\n[1] " in content
+    chat.enqueue("They need statistics [1].")
+    streamed = client.post("/v1/chat/completions", json={
+        "stream": True, "messages": [{"role": "user", "content": "Do data scientists need statistics?"}]})
+    lines = [line[6:] for line in streamed.text.splitlines() if line.startswith("data: ")]
+    assert lines[-1] == "[DONE]"
+    text = "".join(json.loads(line)["choices"][0]["delta"].get("content", "") for line in lines[:-1])
+    assert text.startswith("They need statistics [1].") and "Sources:" in text
+    bad = client.post("/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "hi"}]})
+    assert bad.status_code == 400
+
+
+def test_api_key_is_required_when_set(api_services: Services, chat: ScriptedChat) -> None:
+    from pydantic import SecretStr
+
+    api_services.settings = api_services.settings.model_copy(update={"api_key": SecretStr("s3cret")})
+    with TestClient(make_app(api_services)) as client:
+        refused = client.post("/api/chat", json={"message": "hi", "backend": "extractive"})
+        assert refused.status_code == 401 and "API key" in refused.json()["detail"]
+        ok = client.post("/api/chat", headers={"Authorization": "Bearer s3cret"},
+                         json={"message": "What skills do ML engineers need?", "backend": "extractive"})
+        assert ok.status_code == 200
+        assert client.get("/api/health").status_code == 200
+
+
+def test_without_an_index_the_server_says_how_to_build_one(settings: Settings) -> None:
+    services = build_services(settings, embedder=HashingEmbedder(), chat=ScriptedChat())
+    with TestClient(make_app(services)) as client:
+        health = client.get("/api/health").json()
+        assert health["ready"] is False and "python -m assistant build" in health["error"]
+        response = client.post("/api/chat", json={"message": "hi"})
+        assert response.status_code == 503 and "python -m assistant build" in response.json()["error"]
+
+
+def test_a_refresh_is_picked_up_without_a_restart(client: TestClient, api_services: Services,
+                                                  tmp_path: Path) -> None:
+    before = client.post("/api/search", json={"query": "Zanzibar quantum basket weaving", "k": 1}).json()
+    build_index(api_services, [posting(99, title="Quantum Basket Weaver", company="Zanzibar Weaving",
+                                       description="Zanzibar quantum basket weaving.\nRequirements:\n- Weaving")],
+                tmp_path)
+    after = client.post("/api/search", json={"query": "Zanzibar quantum basket weaving", "k": 1}).json()
+    assert after["results"][0]["doc_id"] == "p99" != before["results"][0]["doc_id"]
+
+
+def test_the_queue_serves_in_order_and_skips_clients_that_left() -> None:
+    queue = FairQueue()
+    first, second, third = queue.ticket(), queue.ticket(), queue.ticket()
+    assert (queue.ahead_of(first), queue.ahead_of(third)) == (0, 2)
+    queue.done(second)  # left before its turn
+    order: list[int] = []
+    waiter = threading.Thread(target=lambda: (queue.wait(third, 5), order.append(third)))
+    waiter.start()
+    assert queue.wait(first, 0.1)
+    order.append(first)
+    queue.done(first)
+    waiter.join(5)
+    assert order == [first, third]

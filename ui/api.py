@@ -1,0 +1,243 @@
+"""The HTTP API: chat (JSON or server-sent events), search, status, health, and an
+OpenAI-compatible chat endpoint. Documented by FastAPI's OpenAPI page at /docs."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from assistant.answer import Answer
+from assistant.container import Services
+from assistant.errors import AssistantError, BackendUnavailable, CorpusError, IndexBusy, IndexNotBuilt
+from assistant.pipeline import Assistant
+from assistant.search import FILTER_FIELDS
+from assistant.store import read_manifest
+from ui.served import FairQueue, ServedIndex
+
+MAX_MESSAGE_CHARS = 4000
+_STATUS = {IndexNotBuilt: 503, BackendUnavailable: 503, IndexBusy: 409, CorpusError: 400}
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_MESSAGE_CHARS)
+
+
+class Filters(BaseModel):
+    kind: Literal["article", "posting", "role"] | None = None
+    role_family: str | None = None
+    company: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {key: value for key, value in self.model_dump().items() if value}
+
+
+class ChatRequest(BaseModel):
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    history: list[Turn] = Field(default_factory=list, max_length=40)
+    filters: Filters | None = None
+    backend: Literal["local", "openai", "extractive"] | None = None
+    k: int | None = Field(None, ge=1, le=20)
+    stream: bool = False
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    k: int = Field(5, ge=1, le=50)
+    filters: Filters | None = None
+
+
+class OpenAIMessage(BaseModel):
+    role: str
+    content: str | list[dict[str, Any]] = ""
+
+
+class OpenAIRequest(BaseModel):
+    model: str = "role-assistant"
+    messages: list[OpenAIMessage] = Field(min_length=1, max_length=80)
+    stream: bool = False
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def make_app(services: Services, *, warm: bool = True) -> FastAPI:
+    served = ServedIndex(services)
+    queue = FairQueue()
+    state: dict[str, Any] = {"ready": False, "error": ""}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        if warm:
+            # Load the index and the models once, before the first question.
+            try:
+                served.assistant()
+                state["ready"] = True
+            except AssistantError as exc:
+                state["error"] = str(exc)
+        yield
+        served.close()
+
+    app = FastAPI(
+        title="Role assistant",
+        description="Questions about data and ML roles, answered from an article and job postings, with evidence.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.served = served
+
+    @app.exception_handler(AssistantError)
+    async def assistant_error(_request: Request, exc: AssistantError) -> JSONResponse:
+        status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 500)
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
+    @app.exception_handler(ValueError)
+    async def value_error(_request: Request, exc: ValueError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    def authorized(authorization: str | None = Header(None), x_api_key: str | None = Header(None)) -> None:
+        key = services.settings.api_key.get_secret_value()
+        if not key:
+            return
+        given = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
+        if given != key:
+            raise HTTPException(401, "a valid API key is required (Authorization: Bearer KEY or X-API-Key)")
+
+    @app.get("/api/health")
+    def health() -> dict[str, Any]:
+        """Liveness, and readiness once the index and models are loaded."""
+        return {"status": "ok", "ready": state["ready"], "error": state["error"]}
+
+    @app.get("/api/status")
+    def status() -> dict[str, Any]:
+        return {**read_manifest(services.settings.index_dir), "backend": services.settings.backend}
+
+    @app.post("/api/search")
+    def search(request: SearchRequest, _: None = Depends(authorized)) -> dict[str, Any]:
+        retriever = served.assistant("extractive").retriever
+        hits = retriever.retrieve(request.query, k=request.k, filters=(request.filters or Filters()).as_dict())
+        return {"query": request.query, "results": [
+            {"id": h.chunk_id, "doc_id": h.doc_id, "title": h.title, "company": h.company, "kind": h.kind,
+             "role": h.role_family, "score": h.score, "text": h.text} for h in hits]}
+
+    @app.post("/api/chat", response_model=None)
+    def chat(request: ChatRequest, _: None = Depends(authorized)) -> dict[str, Any] | StreamingResponse:
+        """The same JSON as `ask --json`; with `stream: true`, server-sent events:
+        `queued` (while waiting for the model), `sources`, `token`..., `done` (the answer)."""
+        assistant = served.assistant(request.backend)
+        history = [turn.model_dump() for turn in request.history]
+        filters = (request.filters or Filters()).as_dict()
+        if not request.stream:
+            with queue.turn():
+                return assistant.ask(request.message, history, filters=filters, k=request.k).to_json()
+        return StreamingResponse(
+            _stream(assistant, queue, request.message, history, filters, request.k),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @app.post("/v1/chat/completions", response_model=None)
+    def chat_completions(request: OpenAIRequest, _: None = Depends(authorized)) -> dict[str, Any] | StreamingResponse:
+        """OpenAI-compatible chat: the last user message is the question, earlier turns the
+        history; the answer ends with its numbered sources."""
+        turns = [{"role": m.role, "content": _text(m.content)} for m in request.messages if m.role in ("user", "assistant")]
+        if not turns or turns[-1]["role"] != "user":
+            raise HTTPException(400, "the last message must come from the user")
+        question, history = turns[-1]["content"], turns[:-1]
+        assistant = served.assistant()
+        completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        if not request.stream:
+            with queue.turn():
+                answer = assistant.ask(question, history)
+            return {
+                "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": request.model,
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": answer.answer + _sources_text(answer)}}],
+                "sources": [asdict(s) for s in answer.sources],
+            }
+        return StreamingResponse(
+            _openai_stream(assistant, queue, question, history, completion_id, request.model),
+            media_type="text/event-stream",
+        )
+
+    return app
+
+
+def _text(content: str | list[dict[str, Any]]) -> str:
+    if isinstance(content, str):
+        return content
+    return " ".join(str(part.get("text", "")) for part in content if part.get("type") == "text")
+
+
+def _sources_text(answer: Answer) -> str:
+    if not answer.sources:
+        return ""
+    lines = [f"[{s.n}] {s.title}" + (f" at {s.company}" if s.company else "") + f" ({s.kind}, {s.id})"
+             for s in answer.sources]
+    return "\n\nSources:\n" + "\n".join(lines)
+
+
+def _wait_turn(queue: FairQueue, ticket: int) -> Iterator[int]:
+    """Yields the number of requests ahead while this one waits for the model."""
+    while not queue.wait(ticket, timeout=2.0):
+        yield queue.ahead_of(ticket)
+
+
+def _stream(assistant: Assistant, queue: FairQueue, message: str, history: list[dict[str, str]],
+            filters: dict[str, str], k: int | None) -> Iterator[str]:
+    ticket = queue.ticket()
+    try:
+        ahead = queue.ahead_of(ticket)
+        if ahead:
+            yield _sse("queued", {"ahead": ahead})
+        for ahead in _wait_turn(queue, ticket):
+            yield _sse("queued", {"ahead": ahead})
+        for event in assistant.stream(message, history, filters=filters, k=k):
+            if event.kind == "sources":
+                yield _sse("sources", [asdict(s) for s in event.sources or []])
+            elif event.kind == "token":
+                yield _sse("token", {"text": event.text})
+            elif event.answer is not None:
+                yield _sse("done", event.answer.to_json())
+    except AssistantError as exc:
+        yield _sse("error", {"error": str(exc)})
+    finally:
+        queue.done(ticket)
+
+
+def _openai_stream(assistant: Assistant, queue: FairQueue, question: str, history: list[dict[str, str]],
+                   completion_id: str, model: str) -> Iterator[str]:
+    def chunk(delta: dict[str, str], finish: str | None = None) -> str:
+        body = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    ticket = queue.ticket()
+    try:
+        for _ahead in _wait_turn(queue, ticket):
+            yield ": waiting for the model\n\n"  # an SSE comment keeps the connection alive
+        yield chunk({"role": "assistant", "content": ""})
+        streamed = ""
+        for event in assistant.stream(question, history):
+            if event.kind == "token":
+                streamed += event.text
+                yield chunk({"content": event.text})
+            elif event.kind == "done" and event.answer is not None:
+                tail = _sources_text(event.answer)
+                if event.answer.answer != streamed.strip():
+                    tail = "\n\n(Checked answer: " + event.answer.answer + ")" + tail
+                yield chunk({"content": tail})
+        yield chunk({}, "stop")
+        yield "data: [DONE]\n\n"
+    finally:
+        queue.done(ticket)
