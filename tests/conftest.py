@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from assistant.container import Services, build_services
+from assistant.corpus import article_document, sample_paths
+from assistant.indexer import refresh
 from assistant.settings import REPO_ROOT, Settings
-from tests.fakes import HashingEmbedder
+from assistant.sources import load_paths
+from tests.fakes import HashingEmbedder, ScriptedChat
 
 SHARED = REPO_ROOT.parent / "shared"
 SHARED_DATA = SHARED / "data"
@@ -40,6 +43,41 @@ def embedder() -> HashingEmbedder:
 @pytest.fixture
 def services(settings: Settings, embedder: HashingEmbedder) -> Services:
     return build_services(settings, embedder=embedder)
+
+
+# The shipped corpus indexed with the fakes, for the API and chat page tests.
+
+
+def build_index(services: Services, extra: list[dict] | None = None, tmp_path: Path | None = None) -> None:
+    paths = sample_paths(services.settings.corpus_dir)
+    if extra and tmp_path:
+        paths.append(write_jsonl(tmp_path / "extra.jsonl", extra))
+    loaded = load_paths(paths, max_record_bytes=1_000_000)
+    refresh(services.store, services.chunker, [article_document(services.settings.corpus_dir), *loaded.documents],
+            progress=False)
+
+
+@pytest.fixture
+def chat() -> ScriptedChat:
+    return ScriptedChat()
+
+
+@pytest.fixture
+def api_services(settings: Settings, chat: ScriptedChat) -> Services:
+    services = build_services(settings.model_copy(update={"min_relevance": 0.2}), embedder=HashingEmbedder(),
+                              chat=chat)
+    build_index(services)
+    return services
+
+
+@pytest.fixture
+def client(api_services: Services):
+    from fastapi.testclient import TestClient
+
+    from ui.api import make_app
+
+    with TestClient(make_app(api_services)) as client:
+        yield client
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:

@@ -10,42 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.container import Services, build_services
-from assistant.corpus import article_document, sample_paths
-from assistant.indexer import refresh
 from assistant.settings import Settings
-from assistant.sources import load_paths
-from tests.conftest import posting, write_jsonl
+from tests.conftest import build_index, posting
 from tests.fakes import HashingEmbedder, ScriptedChat
 from ui.api import make_app
 from ui.served import FairQueue
-
-
-def build_index(services: Services, extra: list[dict] | None = None, tmp_path: Path | None = None) -> None:
-    paths = sample_paths(services.settings.corpus_dir)
-    if extra and tmp_path:
-        paths.append(write_jsonl(tmp_path / "extra.jsonl", extra))
-    loaded = load_paths(paths, max_record_bytes=1_000_000)
-    refresh(services.store, services.chunker, [article_document(services.settings.corpus_dir), *loaded.documents],
-            progress=False)
-
-
-@pytest.fixture
-def chat() -> ScriptedChat:
-    return ScriptedChat()
-
-
-@pytest.fixture
-def api_services(settings: Settings, chat: ScriptedChat) -> Services:
-    services = build_services(settings.model_copy(update={"min_relevance": 0.2}), embedder=HashingEmbedder(),
-                              chat=chat)
-    build_index(services)
-    return services
-
-
-@pytest.fixture
-def client(api_services: Services):
-    with TestClient(make_app(api_services)) as client:
-        yield client
 
 
 def events(body: str) -> list[tuple[str, object]]:

@@ -71,7 +71,7 @@ def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def make_app(services: Services, *, warm: bool = True) -> FastAPI:
+def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -> FastAPI:
     served = ServedIndex(services)
     queue = FairQueue()
     state: dict[str, Any] = {"ready": False, "error": ""}
@@ -170,6 +170,10 @@ def make_app(services: Services, *, warm: bool = True) -> FastAPI:
             media_type="text/event-stream",
         )
 
+    if chat_page:
+        from ui.chat import mount
+
+        app = mount(app, served, queue)
     return app
 
 

@@ -1,0 +1,46 @@
+"""The Gradio chat page mounted in the app, and the function behind it."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from assistant.answer import Source
+from assistant.container import Services
+from tests.fakes import ScriptedChat
+from ui.api import make_app
+from ui.chat import respond, sources_html
+from ui.served import FairQueue, ServedIndex
+
+
+def test_the_chat_page_is_served_at_the_root(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "gradio" in page.text.lower()
+    assert client.get("/api/health").json()["ready"] is True
+
+
+def test_respond_streams_the_answer_then_shows_checked_sources(api_services: Services,
+                                                               chat: ScriptedChat) -> None:
+    chat.enqueue("ML engineers need software engineering [1].")
+    served = ServedIndex(api_services)
+    updates = list(respond(served, FairQueue(), "What skills do ML engineers need?", [], "any", "any"))
+    history, sources = updates[-1]
+    assert history[-2] == {"role": "user", "content": "What skills do ML engineers need?"}
+    assert history[-1] == {"role": "assistant", "content": "ML engineers need software engineering [1]."}
+    assert len(updates) > 3  # streamed word by word
+    assert "[1]" in sources and "<details>" in sources
+    served.close()
+
+
+def test_posting_text_is_shown_as_text() -> None:
+    evil = Source(1, "p1#0", "<img src=x onerror=alert(1)>", "posting", "data_engineer", "Evil <b>Corp</b>",
+                  "Title\n<script>alert('x')</script> Build pipelines.", 0.5)
+    rendered = sources_html([evil])
+    assert "<script>" not in rendered and "<img" not in rendered and "<b>" not in rendered
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Build pipelines." in rendered
+    assert "&lt;img src=x onerror=alert(1)&gt;" in rendered
+
+
+def test_the_api_works_without_the_chat_page(api_services: Services) -> None:
+    with TestClient(make_app(api_services, chat_page=False)) as plain:
+        assert plain.get("/").status_code == 404
+        assert plain.get("/api/health").status_code == 200

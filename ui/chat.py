@@ -1,0 +1,125 @@
+"""The Gradio chat page: streamed answers, the sources behind each [n], filters, examples."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from assistant.answer import Source
+from assistant.errors import AssistantError
+from assistant.roles import ROLE_FAMILIES
+from assistant.store import read_manifest
+from ui.served import FairQueue, ServedIndex
+
+EXAMPLES = [
+    "What's the difference between an ML engineer and a data scientist?",
+    "Do ML engineers need to know statistics?",
+    "Which cloud platforms should an ML engineer know?",
+    "What does a data engineer do that a data analyst doesn't?",
+]
+ANY = "any"
+CSS = """
+.sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
+.sources summary { cursor: pointer; }
+.sources .text { white-space: pre-wrap; font-size: 0.9em; }
+"""
+
+
+def sources_html(sources: list[Source]) -> str:
+    """Every cited passage, as text: posting content is escaped, never rendered as HTML."""
+    if not sources:
+        return "<div class='sources'><em>No sources.</em></div>"
+    items = []
+    for s in sources:
+        where = f" at {html.escape(s.company)}" if s.company else ""
+        role = f" · {html.escape(s.role)}" if s.role else ""
+        body = html.escape(s.text.partition("\n")[2] or s.text)
+        items.append(
+            f"<details><summary>[{s.n}] {html.escape(s.title)}{where} <small>({html.escape(s.kind)}{role})</small>"
+            f"</summary><div class='text'>{body}</div></details>"
+        )
+    return "<div class='sources'>" + "".join(items) + "</div>"
+
+
+def about_markdown(served: ServedIndex) -> str:
+    try:
+        manifest = read_manifest(served.services.settings.index_dir)
+    except AssistantError as exc:
+        return str(exc)
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(manifest["kind"].items()))
+    roles = ", ".join(f"{k} {v}" for k, v in sorted(manifest["role_family"].items()))
+    return (f"**Documents:** {manifest['documents']} ({kinds}); **chunks:** {manifest['chunks']}  \n"
+            f"**Roles:** {roles}  \n**Embedding model:** {manifest['embedding_model']}  \n"
+            f"**Answers:** {served.services.settings.backend} backend  \n**Last refresh:** {manifest['last_refresh']}")
+
+
+def respond(served: ServedIndex, queue: FairQueue, message: str, history: list[dict[str, Any]],
+            role: str, kind: str) -> Iterator[tuple[list[dict[str, Any]], str]]:
+    """Stream one answer into the chat: the question, then the growing answer, then the
+    checked answer with its sources."""
+    message = (message or "").strip()
+    if not message:
+        yield history, sources_html([])
+        return
+    turns = [{"role": m["role"], "content": _text(m["content"])} for m in history if m.get("role") in ("user", "assistant")]
+    shown = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+    filters = {"role_family": "" if role == ANY else role, "kind": "" if kind == ANY else kind}
+    try:
+        assistant = served.assistant()
+        with queue.turn():
+            streamed = ""
+            sources: list[Source] = []
+            for event in assistant.stream(message, turns, filters=filters):
+                if event.kind == "sources":
+                    sources = event.sources or []
+                    yield shown, sources_html(sources)
+                elif event.kind == "token":
+                    streamed += event.text
+                    shown[-1] = {"role": "assistant", "content": streamed}
+                    yield shown, sources_html(sources)
+                elif event.answer is not None:
+                    shown[-1] = {"role": "assistant", "content": event.answer.answer}
+                    yield shown, sources_html(event.answer.sources)
+    except AssistantError as exc:
+        raise gr.Error(str(exc)) from None
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content)
+
+
+def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
+    with gr.Blocks(title="Role assistant") as blocks:
+        gr.Markdown("## Role assistant\nAsk about data and ML roles. Answers cite the article and job postings they use.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=300):
+                chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, render_markdown=True)
+                question = gr.Textbox(placeholder="Ask a question…", show_label=False, submit_btn=True)
+                with gr.Row():
+                    role = gr.Dropdown([ANY, *ROLE_FAMILIES], value=ANY, label="Role", min_width=120)
+                    kind = gr.Dropdown([ANY, "article", "posting", "role"], value=ANY, label="Evidence", min_width=120)
+                    new = gr.Button("New conversation", variant="secondary")
+                gr.Examples(EXAMPLES, inputs=question)
+            with gr.Column(scale=2, min_width=280):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(sources_html([]))
+                with gr.Accordion("About this corpus", open=False):
+                    about = gr.Markdown()
+        question.submit(
+            lambda m, h, r, k: (yield from respond(served, queue, m, h, r, k)),
+            inputs=[question, chatbot, role, kind], outputs=[chatbot, sources],
+        ).then(lambda: "", outputs=question)
+        new.click(lambda: ([], sources_html([]), ""), outputs=[chatbot, sources, question])
+        blocks.load(lambda: about_markdown(served), outputs=about)
+    return blocks
+
+
+def mount(app: Any, served: ServedIndex, queue: FairQueue) -> Any:
+    return gr.mount_gradio_app(app, make_chat_ui(served, queue), path="/", css=CSS, footer_links=["api"])
