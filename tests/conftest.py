@@ -27,12 +27,13 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         if key.startswith("ASSISTANT_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(index_dir=tmp_path / "index")
+    return Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data")
 
 
 @pytest.fixture
@@ -113,7 +114,8 @@ def shared_file(name: str) -> Path:
 
 def _cli_env(index_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_INDEX_DIR=str(index_dir), HF_HUB_OFFLINE="1")
+    env.update(ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_DATA_DIR=str(index_dir.parent / "data"),
+               HF_HUB_OFFLINE="1")
     return env
 
 

@@ -44,3 +44,26 @@ def test_the_api_works_without_the_chat_page(api_services: Services) -> None:
     with TestClient(make_app(api_services, chat_page=False)) as plain:
         assert plain.get("/").status_code == 404
         assert plain.get("/api/health").status_code == 200
+
+
+def test_feedback_from_the_page_and_the_api_is_stored_and_exported(api_services: Services, client,
+                                                                    chat: ScriptedChat) -> None:
+    from ui.chat import record_feedback
+
+    chat.enqueue("ML engineers need software engineering [1].")
+    served = ServedIndex(api_services)
+    by_turn: dict = {}
+    history, _ = list(respond(served, FairQueue(), "What skills do ML engineers need?", [], "any", "any", by_turn))[-1]
+    assert record_feedback(served, history, by_turn, 1, False, "too short") == "Thanks, your feedback was saved."
+    assert record_feedback(served, history, by_turn, 0, True, "") == "Nothing to rate there."
+    saved = client.post("/api/feedback", json={"rating": "up", "question": "q?", "answer": "a [1].",
+                                               "sources": [{"n": 1}], "backend": "extractive"})
+    assert saved.status_code == 200 and saved.json()["id"] == 2
+    assert client.post("/api/feedback", json={"rating": "meh", "question": "q", "answer": "a"}).status_code == 422
+    first, second = api_services.feedback.export()
+    assert (first["rating"], first["comment"], first["question"]) == ("down", "too short",
+                                                                       "What skills do ML engineers need?")
+    assert first["answer"] == "ML engineers need software engineering [1]." and first["sources"][0]["n"] == 1
+    assert (second["rating"], second["backend"], second["sources"]) == ("up", "extractive", [{"n": 1}])
+    assert api_services.feedback.path.parent == api_services.settings.data_dir
+    served.close()

@@ -156,3 +156,16 @@ def test_chat_keeps_the_conversation(run, services: Services, monkeypatch: pytes
     second = chat.calls[1]
     assert {"role": "user", "content": "What skills do ML engineers need?"} in second
     assert {"role": "assistant", "content": "ML engineers need software engineering [1]."} in second
+
+
+def test_feedback_export(run, services: Services) -> None:
+    from assistant.feedback import Feedback
+
+    services.feedback.add(Feedback("up", "Do ML engineers need statistics?", "Yes [1].", [{"n": 1}], "local", "ok"))
+    code, out, _ = run("feedback", "export")
+    [row] = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and (row["rating"], row["comment"], row["sources"]) == ("up", "ok", [{"n": 1}])
+    code, out, _ = run("feedback", "export", "--format", "csv")
+    assert code == 0 and out.splitlines()[0] == "id,created,rating,comment,question,answer,sources,backend"
+    code, _, err = run("feedback", "export", "--format", "xml")
+    assert code == 3 and "expected jsonl or csv" in err

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answer import Answer
 from assistant.container import Services
+from assistant.feedback import Feedback
 from assistant.errors import AssistantError, BackendUnavailable, CorpusError, IndexBusy, IndexNotBuilt
 from assistant.pipeline import Assistant
 from assistant.search import FILTER_FIELDS
@@ -54,6 +55,15 @@ class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     k: int = Field(5, ge=1, le=50)
     filters: Filters | None = None
+
+
+class FeedbackRequest(BaseModel):
+    rating: Literal["up", "down"]
+    question: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    answer: str = Field(min_length=1, max_length=20_000)
+    sources: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    backend: str = Field("", max_length=100)
+    comment: str = Field("", max_length=2000)
 
 
 class OpenAIMessage(BaseModel):
@@ -145,6 +155,11 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+
+    @app.post("/api/feedback")
+    def feedback(request: FeedbackRequest, _: None = Depends(authorized)) -> dict[str, int]:
+        """Thumbs up or down on an answer, with an optional comment."""
+        return {"id": services.feedback.add(Feedback(**request.model_dump()))}
 
     @app.post("/v1/chat/completions", response_model=None)
     def chat_completions(request: OpenAIRequest, _: None = Depends(authorized)) -> dict[str, Any] | StreamingResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import asdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import gradio as gr
 
 from assistant.answer import Source
 from assistant.errors import AssistantError
+from assistant.feedback import Feedback
 from assistant.roles import ROLE_FAMILIES
 from assistant.store import read_manifest
 from ui.served import FairQueue, ServedIndex
@@ -57,7 +59,8 @@ def about_markdown(served: ServedIndex) -> str:
 
 
 def respond(served: ServedIndex, queue: FairQueue, message: str, history: list[dict[str, Any]],
-            role: str, kind: str) -> Iterator[tuple[list[dict[str, Any]], str]]:
+            role: str, kind: str, sources_by_turn: dict[int, list[dict]] | None = None,
+            ) -> Iterator[tuple[list[dict[str, Any]], str]]:
     """Stream one answer into the chat: the question, then the growing answer, then the
     checked answer with its sources."""
     message = (message or "").strip()
@@ -82,9 +85,25 @@ def respond(served: ServedIndex, queue: FairQueue, message: str, history: list[d
                     yield shown, sources_html(sources)
                 elif event.answer is not None:
                     shown[-1] = {"role": "assistant", "content": event.answer.answer}
+                    if sources_by_turn is not None:
+                        sources_by_turn[len(shown) - 1] = [asdict(s) for s in event.answer.sources]
                     yield shown, sources_html(event.answer.sources)
     except AssistantError as exc:
         raise gr.Error(str(exc)) from None
+
+
+def record_feedback(served: ServedIndex, history: list[dict[str, Any]], sources_by_turn: dict[int, list[dict]],
+                    index: Any, liked: bool, comment: str) -> str:
+    """Store a thumbs up/down on the answer at `index` with the question before it."""
+    position = index[0] if isinstance(index, (list, tuple)) else int(index)
+    if not 0 <= position < len(history) or history[position].get("role") != "assistant":
+        return "Nothing to rate there."
+    question = next((_text(m["content"]) for m in reversed(history[:position]) if m.get("role") == "user"), "")
+    served.services.feedback.add(Feedback(
+        rating="up" if liked else "down", question=question, answer=_text(history[position]["content"]),
+        sources=sources_by_turn.get(position, []), backend=served.services.settings.backend, comment=comment or "",
+    ))
+    return "Thanks, your feedback was saved."
 
 
 def _text(content: Any) -> str:
@@ -112,11 +131,22 @@ def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
                 sources = gr.HTML(sources_html([]))
                 with gr.Accordion("About this corpus", open=False):
                     about = gr.Markdown()
+        turn_sources = gr.State({})
+        with gr.Row():
+            comment = gr.Textbox(placeholder="Optional comment, then 👍 or 👎 on an answer", show_label=False, scale=3)
+            thanks = gr.Markdown()
+
+        def submit(m: str, h: list, r: str, k: str, by_turn: dict):  # type: ignore[no-untyped-def]
+            yield from respond(served, queue, m, h, r, k, by_turn)
+
+        def like(h: list, by_turn: dict, text: str, data: gr.LikeData) -> tuple[str, str]:
+            return record_feedback(served, h, by_turn, data.index, bool(data.liked), text), ""
+
         question.submit(
-            lambda m, h, r, k: (yield from respond(served, queue, m, h, r, k)),
-            inputs=[question, chatbot, role, kind], outputs=[chatbot, sources],
+            submit, inputs=[question, chatbot, role, kind, turn_sources], outputs=[chatbot, sources],
         ).then(lambda: "", outputs=question)
-        new.click(lambda: ([], sources_html([]), ""), outputs=[chatbot, sources, question])
+        chatbot.like(like, inputs=[chatbot, turn_sources, comment], outputs=[thanks, comment])
+        new.click(lambda: ([], sources_html([]), "", {}), outputs=[chatbot, sources, question, turn_sources])
         blocks.load(lambda: about_markdown(served), outputs=about)
     return blocks
 
