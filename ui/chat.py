@@ -133,7 +133,7 @@ def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
                     about = gr.Markdown()
         turn_sources = gr.State({})
         with gr.Row():
-            comment = gr.Textbox(placeholder="Optional comment, then 👍 or 👎 on an answer", show_label=False, scale=3)
+            comment = gr.Textbox(placeholder="Optional comment, then rate an answer with its thumbs up or down", show_label=False, scale=3)
             thanks = gr.Markdown()
 
         def submit(m: str, h: list, r: str, k: str, by_turn: dict):  # type: ignore[no-untyped-def]
