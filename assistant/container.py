@@ -119,10 +119,12 @@ class Services:
         )
         return HybridRetriever(generation, self.embedder, load_lexical(generation), config, reranker)
 
-    def assistant(self, generation: Generation, backend: str | None = None) -> Assistant:
+    def assistant(
+        self, generation: Generation, backend: str | None = None, retriever: HybridRetriever | None = None
+    ) -> Assistant:
         backend = backend or self.settings.backend
         return Assistant(
-            retriever=self.retriever(generation),
+            retriever=retriever or self.retriever(generation),
             chat=self.chat_model(backend),
             backend=backend,
             min_relevance=self.settings.min_relevance,

@@ -132,3 +132,12 @@ def test_the_queue_serves_in_order_and_skips_clients_that_left() -> None:
     queue.done(first)
     waiter.join(5)
     assert order == [first, third]
+
+
+def test_backends_share_one_retriever_per_generation(api_services: Services) -> None:
+    from ui.served import ServedIndex
+
+    served = ServedIndex(api_services)
+    local, extractive = served.assistant("local"), served.assistant("extractive")
+    assert local.retriever is extractive.retriever and local.chat is not None and extractive.chat is None
+    served.close()

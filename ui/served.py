@@ -30,7 +30,11 @@ class ServedIndex:
             if current != self._path or self._generation is None:
                 self._reopen()
             if backend not in self._assistants:
-                self._assistants[backend] = self.services.assistant(self._generation, backend)  # type: ignore[arg-type]
+                # Backends share one retriever: the BM25 index is built once per generation.
+                shared = next(iter(self._assistants.values())).retriever if self._assistants else None
+                self._assistants[backend] = self.services.assistant(
+                    self._generation, backend, shared  # type: ignore[arg-type]
+                )
             return self._assistants[backend]
 
     def generation(self) -> Generation:
