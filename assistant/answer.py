@@ -60,9 +60,15 @@ class Answer:
 
 def sources_from(hits: Sequence[Hit]) -> list[Source]:
     return [
-        Source(n, h.chunk_id, h.title, h.kind, h.role_family, h.company, h.text, h.score)
+        Source(n, h.chunk_id, _title(h), h.kind, h.role_family, h.company, h.text, h.score)
         for n, h in enumerate(hits, start=1)
     ]
+
+
+def _title(hit: Hit) -> str:
+    """Article passages all share the article's title; their section tells them apart."""
+    section = str(hit.metadata.get("section") or "")
+    return f"{hit.title} — {section}" if hit.kind == "article" and section else hit.title
 
 
 def content_terms(text: str) -> list[str]:

@@ -141,3 +141,15 @@ def test_backends_share_one_retriever_per_generation(api_services: Services) -> 
     local, extractive = served.assistant("local"), served.assistant("extractive")
     assert local.retriever is extractive.retriever and local.chat is not None and extractive.chat is None
     served.close()
+
+
+def test_oversized_bodies_are_refused_with_json(client: TestClient) -> None:
+    response = client.post("/api/chat", content=b"{" + b" " * 1_100_000 + b"}",
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "over 1,000,000 bytes" in response.json()["error"]
+
+
+def test_article_sources_name_their_section(client: TestClient) -> None:
+    answer = client.post("/api/chat", json={"message": "Which tool does the author call the industry favorite?",
+                                            "backend": "extractive", "filters": {"kind": "article"}}).json()
+    assert any(s["title"].endswith("— Data scientist vs. ML engineer") for s in answer["sources"])

@@ -25,6 +25,7 @@ from assistant.store import read_manifest
 from ui.served import FairQueue, ServedIndex
 
 MAX_MESSAGE_CHARS = 4000
+MAX_BODY_BYTES = 1_000_000
 _STATUS = {IndexNotBuilt: 503, BackendUnavailable: 503, IndexBusy: 409, CorpusError: 400}
 
 
@@ -105,6 +106,13 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
         lifespan=lifespan,
     )
     app.state.served = served
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"error": f"request body over {MAX_BODY_BYTES:,} bytes"}, status_code=413)
+        return await call_next(request)
 
     @app.exception_handler(AssistantError)
     async def assistant_error(_request: Request, exc: AssistantError) -> JSONResponse:
