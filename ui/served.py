@@ -37,11 +37,6 @@ class ServedIndex:
                 )
             return self._assistants[backend]
 
-    def generation(self) -> Generation:
-        self.assistant()
-        assert self._generation is not None
-        return self._generation
-
     def _reopen(self) -> None:
         # Requests still running keep the previous generation; it is closed one swap later.
         for old in self._retiring:
