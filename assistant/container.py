@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from assistant.chunking import Chunker
 from assistant.embeddings import Embedder, SentenceTransformerEmbedder
-from assistant.settings import Settings
 from assistant.errors import BackendUnavailable
 from assistant.feedback import FeedbackStore
 from assistant.llm import ChatModel
 from assistant.pipeline import Assistant
+from assistant.settings import Settings
 from assistant.store import Generation, IndexStore
 
 if TYPE_CHECKING:
@@ -64,7 +64,6 @@ class Services:
         return Chunker(
             self.embedder.count_tokens, max_tokens, self.settings.chunk_overlap, self.settings.article_chunk_tokens
         )
-
 
     def chat_model(self, backend: str | None = None) -> ChatModel | None:
         """The chat model of a backend; None for the extractive one. Loaded once per backend."""

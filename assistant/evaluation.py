@@ -59,13 +59,14 @@ def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -
     rows = []
     for record in questions:
         started = time.perf_counter()
-        answer = assistant.ask(record["question"], record.get("history") or [], k=k)
+        history = record.get("history") or []
+        # Retrieval is judged on what was retrieved, even when the answer then declined.
+        evidence = assistant.evidence(record["question"], history, k=k)
+        answer = assistant.ask(record["question"], history, k=k, evidence=evidence)
         total_ms = (time.perf_counter() - started) * 1000
         refuse = bool(record.get("refuse"))
         terms = [t.lower() for t in record.get("answer_terms") or []]
-        # Retrieval is judged on what was retrieved, even when the answer then declined.
-        _, _, hits = assistant.evidence(record["question"], record.get("history") or [], k=k)
-        rank = evidence_rank(hits, record.get("evidence") or []) if record.get("evidence") else None
+        rank = evidence_rank(evidence[2], record.get("evidence") or []) if record.get("evidence") else None
         text = answer.answer.lower()
         rows.append({
             "id": record["id"],

@@ -69,9 +69,12 @@ class Assistant:
         *,
         filters: dict[str, str] | None = None,
         k: int | None = None,
+        evidence: tuple[str, str, list[Hit]] | None = None,
     ) -> Iterator[Event]:
+        """`evidence` is what `evidence()` returned for this question, when the caller
+        needed it first (the evaluation does), so it is not retrieved twice."""
         started = time.perf_counter()
-        asked, query, hits = self.evidence(question, history, filters=filters, k=k)
+        asked, query, hits = evidence or self.evidence(question, history, filters=filters, k=k)
         retrieved = time.perf_counter()
         sources = sources_from(hits)
         timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}

@@ -96,19 +96,23 @@ class HybridRetriever:
         if not len(self.lexical):
             return []
         repaired = self.lexical.repair(query)
-        hits = self._fused(repaired, filters, roles_in(repaired), self._companies_in(repaired))
+        # Embed and score the query once; both rankings below reuse them.
+        vector = self.embedder.embed_batch([repaired])[0]
+        scores = self.lexical.scores(repaired)
+        hits = self._fused(vector, scores, filters, roles_in(repaired), self._companies_in(repaired))
         if self.reranker is not None:
             hits = self.reranker(repaired, hits[: self.config.candidates])
         if "kind" in filters:
             return self._diverse(hits, k)
         # The article is one document among thousands of posting chunks, yet it is what
         # most questions are about: it gets its own ranking and reserved places.
-        article = self._fused(repaired, {**filters, "kind": "article"}, set(), set())
-        slots = 1 if about_postings(repaired) else self.config.max_article_chunks
+        article = self._fused(vector, scores, {**filters, "kind": "article"}, set(), set())
+        postings_question = about_postings(repaired)
+        slots = 1 if postings_question else self.config.max_article_chunks
         # With a single place there is nothing to reserve: the best passage wins.
         chosen = article[: min(slots, k - 1)] if k > 1 else []
         rest = self._diverse([h for h in hits if h.kind != "article" or k == 1], k - len(chosen))
-        if about_postings(repaired):
+        if postings_question:
             return sorted(chosen + rest, key=lambda h: h.score, reverse=True)
         return chosen + rest
 
@@ -116,9 +120,10 @@ class HybridRetriever:
         lowered = f" {query.lower()} "
         return {name for name in self._companies if f" {name.lower()} " in lowered}
 
-    def _fused(self, query: str, filters: dict[str, str], roles: set[str], companies: set[str]) -> list[Hit]:
-        dense, similarity = self._dense(query, filters)
-        lexical = self._lexical(query, filters)
+    def _fused(self, vector: list[float], scores: np.ndarray, filters: dict[str, str], roles: set[str],
+               companies: set[str]) -> list[Hit]:
+        dense, similarity = self._dense(vector, filters)
+        lexical = self._lexical(scores, filters)
         fused: dict[str, float] = defaultdict(float)
         for ranking in (dense, lexical):
             for rank, chunk_id in enumerate(ranking):
@@ -132,9 +137,8 @@ class HybridRetriever:
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         return [self._to_hit(chunk_id, fused[chunk_id], similarity.get(chunk_id)) for chunk_id in ranked]
 
-    def _dense(self, query: str, filters: dict[str, str]) -> tuple[list[str], dict[str, float]]:
+    def _dense(self, vector: list[float], filters: dict[str, str]) -> tuple[list[str], dict[str, float]]:
         """Ids by cosine similarity, and the similarities (an absolute relevance signal)."""
-        vector = self.embedder.embed_batch([query])[0]
         result = self.generation.collection.query(
             query_embeddings=[vector],
             n_results=min(self.config.candidates, len(self.lexical)),
@@ -144,8 +148,7 @@ class HybridRetriever:
         ids = list(result["ids"][0])
         return ids, {i: 1.0 - float(d) for i, d in zip(ids, result["distances"][0], strict=True)}
 
-    def _lexical(self, query: str, filters: dict[str, str]) -> list[str]:
-        scores = self.lexical.scores(query)
+    def _lexical(self, scores: np.ndarray, filters: dict[str, str]) -> list[str]:
         order = np.argsort(-scores)
         ranked = []
         for index in order:
