@@ -45,18 +45,6 @@ def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
         typer.echo("\n".join(lines))
 
 
-def _report_lines(summary: dict[str, Any]) -> list[str]:
-    lines = [
-        "added {added}, updated {updated}, unchanged {unchanged}, duplicates {duplicates}, "
-        "removed {removed}, rejected {rejected} ({seconds}s; chunks: +{chunks_added} -{chunks_deleted})".format(**summary)
-    ]
-    lines += [f"  duplicate: {dup} has the same text as {orig}" for dup, orig in summary["duplicate_of"].items()]
-    lines += [f"  rejected: {reason}" for reason in summary["rejections"]]
-    if not summary["published"]:
-        lines.append("  nothing changed; the index was left as it was")
-    return lines
-
-
 def _parse_map(pairs: list[str]) -> dict[str, str]:
     mapping = {}
     for pair in pairs:
@@ -94,7 +82,7 @@ def ingest(
     sources = {str(p.resolve()) for p in paths} if sync else set()
     report = refresh(svc.store, svc.chunker, loaded.documents, sync_sources=sources, rejected=loaded.rejections)
     summary = report.summary()
-    _emit(summary, as_json, _report_lines(summary))
+    _emit(summary, as_json, report.lines())
 
 
 @app.command()
@@ -124,7 +112,7 @@ def build(
     ]
     report = refresh(svc.store, svc.chunker, docs, sync_sources={d.source for d in docs})
     summary = report.summary()
-    _emit(summary, as_json, _report_lines(summary))
+    _emit(summary, as_json, report.lines())
 
 
 @app.command()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from langchain_core.documents import Document as LCDocument
@@ -20,6 +20,10 @@ from tqdm import tqdm
 from assistant.chunking import Chunker, content_hash, fingerprint
 from assistant.store import Generation, IndexStore
 from assistant.types import Document, IngestReport, Rejection
+
+# Chunks per call to the embedder: large batches let it sort by length across more
+# texts (less padding).
+BATCH = 256
 
 
 @dataclass
@@ -94,6 +98,7 @@ def refresh(
     sync_sources: Iterable[str] = (),
     rejected: Iterable[Rejection] = (),
     progress: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Bring the index in line with `documents`; publish only if something changed."""
     started = time.perf_counter()
@@ -108,13 +113,14 @@ def refresh(
         )
         if not plan.empty or not store.exists():
             with store.writer() as generation:
-                _apply(generation, chunker, plan, report, progress=progress)
+                _apply(generation, chunker, plan, report, progress=progress, on_progress=on_progress)
             report.published = True
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _apply(generation: Generation, chunker: Chunker, plan: Plan, report: IngestReport, *, progress: bool) -> None:
+def _apply(generation: Generation, chunker: Chunker, plan: Plan, report: IngestReport, *, progress: bool,
+           on_progress: Callable[[int, int], None] | None) -> None:
     if plan.remove:
         keys = generation.records.list_keys(group_ids=plan.remove)
         if keys:
@@ -130,16 +136,26 @@ def _apply(generation: Generation, chunker: Chunker, plan: Plan, report: IngestR
     ]
     bar = tqdm(chunks, unit="chunk", desc=f"indexing {len(plan.write)} documents", disable=not progress or None)
     result = index(
-        bar,
+        _reporting(bar, len(chunks), on_progress) if on_progress else bar,
         generation.records,
         generation.vectorstore,
         cleanup="incremental",
         source_id_key="doc_id",
         key_encoder="sha256",
-        # Large batches let the embedder sort by length across more texts (less padding).
-        batch_size=256,
+        batch_size=BATCH,
     )
     bar.close()
+    if on_progress:
+        on_progress(len(chunks), len(chunks))
     report.chunks_added += result["num_added"]
     report.chunks_skipped += result["num_skipped"]
     report.chunks_deleted += result["num_deleted"]
+
+
+def _reporting(chunks: Iterable[LCDocument], total: int, on_progress: Callable[[int, int], None]) -> Iterator[LCDocument]:
+    """Pass chunks through, telling `on_progress` (done, total) each time `index()` comes
+    back for another batch, which means the previous one is embedded and stored."""
+    for position, chunk in enumerate(chunks):
+        if position % BATCH == 0:
+            on_progress(position, total)
+        yield chunk

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant.errors import SettingsError
 
@@ -69,6 +70,35 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     api_key: SecretStr = Field(SecretStr(""), description="Required for chat and search when set (ASSISTANT_API_KEY).")
+    admin_token: SecretStr = Field(
+        SecretStr(""), description="Required to upload postings (ASSISTANT_ADMIN_TOKEN); empty: uploads are off."
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) of wikis that may frame the chat and call the API, "
+        "comma-separated in ASSISTANT_ALLOWED_ORIGINS. Empty: the server's own origin only.",
+    )
+    max_upload_bytes: int = Field(50_000_000, ge=1_000, description="Largest postings file accepted for upload.")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        checked = []
+        for origin in (o.strip().rstrip("/") for o in origins):
+            if origin == "*":
+                raise ValueError("'*' would let every site frame and call the assistant: list the origins instead")
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+                raise ValueError(f"{origin!r} is not an origin: expected scheme://host[:port], e.g. https://wiki.example.com")
+            checked.append(f"{parts.scheme}://{parts.netloc.lower()}")
+        return checked
 
     @classmethod
     def settings_customise_sources(

@@ -380,11 +380,11 @@ def _derived_id(kind: str, title: str, fields: dict[str, Any]) -> str:
     return f"{kind}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]}"
 
 
-def require_clean(loaded: Loaded, *, skip_invalid: bool) -> None:
+def require_clean(loaded: Loaded, *, skip_invalid: bool, skip_option: str = "--skip-invalid") -> None:
     """Refuse the whole input when anything was rejected, unless asked to skip."""
     if loaded.rejections and not skip_invalid:
         shown = [str(r) for r in loaded.rejections]
         head = shown[0] if len(shown) == 1 else f"{len(shown)} invalid records, first: {shown[0]}"
-        raise CorpusError(head + " (nothing was ingested; --skip-invalid ingests the valid records)", shown)
+        raise CorpusError(head + f" (nothing was ingested; {skip_option} ingests the valid records)", shown)
     if not loaded.documents:
         raise CorpusError("no valid records to ingest", [str(r) for r in loaded.rejections])

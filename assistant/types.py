@@ -108,3 +108,18 @@ class IngestReport:
             "duplicate_of": {dup: orig for dup, orig in self.duplicates},
             "rejections": [str(r) for r in self.rejected],
         }
+
+    def lines(self) -> list[str]:
+        """The summary as a person reads it: counts, then each duplicate and rejection."""
+        summary = self.summary()
+        lines = [
+            "added {added}, updated {updated}, unchanged {unchanged}, duplicates {duplicates}, "
+            "removed {removed}, rejected {rejected} ({seconds}s; chunks: +{chunks_added} -{chunks_deleted})".format(
+                **summary
+            )
+        ]
+        lines += [f"  duplicate: {dup} has the same text as {orig}" for dup, orig in self.duplicates]
+        lines += [f"  rejected: {rejection}" for rejection in self.rejected]
+        if not self.published:
+            lines.append("  nothing changed; the index was left as it was")
+        return lines

@@ -1,5 +1,6 @@
-"""The HTTP API: chat (JSON or server-sent events), search, status, health, and an
-OpenAI-compatible chat endpoint. Documented by FastAPI's OpenAPI page at /docs."""
+"""The HTTP API: chat (JSON or server-sent events), search, status, health, feedback,
+postings upload, and an OpenAI-compatible chat endpoint. Documented by FastAPI's OpenAPI
+page at /docs. The chat page, the embeddable chat and widget.js are mounted in the same app."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -22,11 +23,17 @@ from assistant.errors import AssistantError, BackendUnavailable, CorpusError, In
 from assistant.pipeline import Assistant
 from assistant.search import FILTER_FIELDS
 from assistant.store import read_manifest
+from assistant.uploads import UnsupportedUpload, UploadTooLarge, ingest_upload
+from ui.admin import AdminRefused, check_admin
+from ui.origins import install_origin_policy
 from ui.served import FairQueue, ServedIndex
 
 MAX_MESSAGE_CHARS = 4000
 MAX_BODY_BYTES = 1_000_000
-_STATUS = {IndexNotBuilt: 503, BackendUnavailable: 503, IndexBusy: 409, CorpusError: 400}
+_STATUS = {IndexNotBuilt: 503, BackendUnavailable: 503, IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415,
+           CorpusError: 400}
+# Paths that take files; everything else is held to MAX_BODY_BYTES.
+_UPLOAD_PATHS = ("/api/postings", "/gradio_api/upload")
 
 
 class Turn(BaseModel):
@@ -110,14 +117,25 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
     @app.middleware("http")
     async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse({"error": f"request body over {MAX_BODY_BYTES:,} bytes"}, status_code=413)
+        uploading = request.url.path.endswith(_UPLOAD_PATHS)
+        limit = services.settings.max_upload_bytes + 100_000 if uploading else MAX_BODY_BYTES
+        if length and length.isdigit() and int(length) > limit:
+            return JSONResponse({"error": f"request body over {limit:,} bytes"}, status_code=413)
         return await call_next(request)
+
+    install_origin_policy(app, services.settings.allowed_origins)
 
     @app.exception_handler(AssistantError)
     async def assistant_error(_request: Request, exc: AssistantError) -> JSONResponse:
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 500)
-        return JSONResponse({"error": str(exc)}, status_code=status)
+        body: dict[str, Any] = {"error": str(exc)}
+        if isinstance(exc, CorpusError) and exc.problems != [str(exc)]:
+            body["problems"] = exc.problems
+        return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(AdminRefused)
+    async def admin_refused(_request: Request, exc: AdminRefused) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
     @app.exception_handler(ValueError)
     async def value_error(_request: Request, exc: ValueError) -> JSONResponse:
@@ -169,6 +187,21 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
         """Thumbs up or down on an answer, with an optional comment."""
         return {"id": services.feedback.add(Feedback(**request.model_dump()))}
 
+    def admin(authorization: str | None = Header(None), x_admin_token: str | None = Header(None)) -> None:
+        check_admin(services.settings, x_admin_token or (authorization or "").removeprefix("Bearer ").strip())
+
+    @app.post("/api/postings")
+    def upload_postings(
+        file: UploadFile = File(description="Postings as .jsonl, .json or .csv"),
+        skip_invalid: bool = Form(False, description="Ingest the valid records and list the rejected ones."),
+        sync: bool = Form(False, description="Remove postings missing from this file's previous upload."),
+        _: None = Depends(admin),
+    ) -> dict[str, Any]:
+        """Add or refresh postings (admin token required). Returns the ingest summary; a bad
+        file gets a 4xx naming each problem, and the index is left as it was."""
+        data = file.file.read(services.settings.max_upload_bytes + 1)
+        return ingest_upload(services, file.filename or "", data, skip_invalid=skip_invalid, sync=sync).summary()
+
     @app.post("/v1/chat/completions", response_model=None)
     def chat_completions(request: OpenAIRequest, _: None = Depends(authorized)) -> dict[str, Any] | StreamingResponse:
         """OpenAI-compatible chat: the last user message is the question, earlier turns the
@@ -195,7 +228,10 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
 
     if chat_page:
         from ui.chat import mount
+        from ui.embed import mount_embed
 
+        # /embed first: the chat page at "/" would otherwise take every path.
+        app = mount_embed(app, served, queue)
         app = mount(app, served, queue)
     return app
 

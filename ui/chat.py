@@ -115,41 +115,53 @@ def _text(content: Any) -> str:
 
 
 def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
+    from ui.admin import admin_tab
+
     with gr.Blocks(title="Role assistant") as blocks:
         gr.Markdown("## Role assistant\nAsk about data and ML roles. Answers cite the article and job postings they use.")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=300):
-                chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, render_markdown=True)
-                question = gr.Textbox(placeholder="Ask a question…", show_label=False, submit_btn=True)
-                with gr.Row():
-                    role = gr.Dropdown([ANY, *ROLE_FAMILIES], value=ANY, label="Role", min_width=120)
-                    kind = gr.Dropdown([ANY, "article", "posting", "role"], value=ANY, label="Evidence", min_width=120)
-                    new = gr.Button("New conversation", variant="secondary")
-                gr.Examples(EXAMPLES, inputs=question)
-            with gr.Column(scale=2, min_width=280):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(sources_html([]))
-                with gr.Accordion("About this corpus", open=False):
-                    about = gr.Markdown()
-        turn_sources = gr.State({})
-        with gr.Row():
-            comment = gr.Textbox(placeholder="Optional comment, then rate an answer with its thumbs up or down", show_label=False, scale=3)
-            thanks = gr.Markdown()
-
-        def submit(m: str, h: list, r: str, k: str, by_turn: dict):  # type: ignore[no-untyped-def]
-            yield from respond(served, queue, m, h, r, k, by_turn)
-
-        def like(h: list, by_turn: dict, text: str, data: gr.LikeData) -> tuple[str, str]:
-            return record_feedback(served, h, by_turn, data.index, bool(data.liked), text), ""
-
-        question.submit(
-            submit, inputs=[question, chatbot, role, kind, turn_sources], outputs=[chatbot, sources],
-        ).then(lambda: "", outputs=question)
-        chatbot.like(like, inputs=[chatbot, turn_sources, comment], outputs=[thanks, comment])
-        new.click(lambda: ([], sources_html([]), "", {}), outputs=[chatbot, sources, question, turn_sources])
-        blocks.load(lambda: about_markdown(served), outputs=about)
+        with gr.Tabs():
+            with gr.Tab("Chat"):
+                chat_tab(served, queue, blocks)
+            admin_tab(served)
     return blocks
 
 
+def chat_tab(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks) -> None:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=300):
+            chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, render_markdown=True)
+            question = gr.Textbox(placeholder="Ask a question…", show_label=False, submit_btn=True)
+            with gr.Row():
+                role = gr.Dropdown([ANY, *ROLE_FAMILIES], value=ANY, label="Role", min_width=120)
+                kind = gr.Dropdown([ANY, "article", "posting", "role"], value=ANY, label="Evidence", min_width=120)
+                new = gr.Button("New conversation", variant="secondary")
+            gr.Examples(EXAMPLES, inputs=question)
+        with gr.Column(scale=2, min_width=280):
+            gr.Markdown("### Sources")
+            sources = gr.HTML(sources_html([]))
+            with gr.Accordion("About this corpus", open=False):
+                about = gr.Markdown()
+    turn_sources = gr.State({})
+    with gr.Row():
+        comment = gr.Textbox(placeholder="Optional comment, then rate an answer with its thumbs up or down",
+                             show_label=False, scale=3)
+        thanks = gr.Markdown()
+
+    def submit(m: str, h: list, r: str, k: str, by_turn: dict):  # type: ignore[no-untyped-def]
+        yield from respond(served, queue, m, h, r, k, by_turn)
+
+    def like(h: list, by_turn: dict, text: str, data: gr.LikeData) -> tuple[str, str]:
+        return record_feedback(served, h, by_turn, data.index, bool(data.liked), text), ""
+
+    question.submit(
+        submit, inputs=[question, chatbot, role, kind, turn_sources], outputs=[chatbot, sources],
+    ).then(lambda: "", outputs=question)
+    chatbot.like(like, inputs=[chatbot, turn_sources, comment], outputs=[thanks, comment])
+    new.click(lambda: ([], sources_html([]), "", {}), outputs=[chatbot, sources, question, turn_sources])
+    # About reflects the index at page load, so a refresh shows after a reload.
+    blocks.load(lambda: about_markdown(served), outputs=about)
+
+
 def mount(app: Any, served: ServedIndex, queue: FairQueue) -> Any:
-    return gr.mount_gradio_app(app, make_chat_ui(served, queue), path="/", css=CSS, footer_links=["api"])
+    return gr.mount_gradio_app(app, make_chat_ui(served, queue), path="/", css=CSS, footer_links=["api"],
+                               max_file_size=served.services.settings.max_upload_bytes)

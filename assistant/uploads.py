@@ -1,0 +1,81 @@
+"""Postings files uploaded through the web (admin tab, `POST /api/postings`).
+
+An upload is checked and indexed from a staging copy; only after the refresh succeeds is
+it kept as `data_dir/uploads/NAME`, the source its documents name. Uploading a new version
+of the same file name with `sync` then removes the postings it no longer has.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.container import Services
+from assistant.errors import CorpusError
+from assistant.indexer import refresh
+from assistant.sources import load_paths, require_clean
+from assistant.types import IngestReport, Rejection
+
+UPLOAD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+
+
+class UploadTooLarge(CorpusError):
+    pass
+
+
+class UnsupportedUpload(CorpusError):
+    pass
+
+
+def safe_name(filename: str) -> str:
+    """The file name without folders or characters a path could misuse."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename.replace("\\", "/")).name).lstrip(".")
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise UnsupportedUpload(
+            f"{filename or '(no name)'}: unsupported file type {suffix or '(no extension)'!r}: "
+            f"upload a {', '.join(UPLOAD_SUFFIXES)} file"
+        )
+    return name
+
+
+def ingest_upload(
+    services: Services,
+    filename: str,
+    data: bytes,
+    *,
+    skip_invalid: bool = False,
+    sync: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> IngestReport:
+    """Validate and index one uploaded postings file; on any error the index is unchanged."""
+    name = safe_name(filename)
+    limit = services.settings.max_upload_bytes
+    if len(data) > limit:
+        raise UploadTooLarge(f"{name}: {len(data):,} bytes, over the {limit:,}-byte upload limit")
+    folder = services.settings.data_dir / "uploads"
+    staging = folder / f".staging-{uuid.uuid4().hex}" / name
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    kept = (folder / name).resolve()
+    try:
+        staging.write_bytes(data)
+        loaded = load_paths([staging], max_record_bytes=services.settings.max_record_bytes)
+        # Messages name the file as the user called it, not the staging copy.
+        loaded.rejections = [
+            Rejection(r.where.replace(str(staging), name), r.reason.replace(str(staging), name))
+            for r in loaded.rejections
+        ]
+        require_clean(loaded, skip_invalid=skip_invalid, skip_option="skip_invalid")
+        documents = [dataclasses.replace(d, source=str(kept)) for d in loaded.documents]
+        report = refresh(
+            services.store, services.chunker, documents, sync_sources={str(kept)} if sync else set(),
+            rejected=loaded.rejections, progress=False, on_progress=on_progress,
+        )
+        staging.replace(kept)
+        return report
+    finally:
+        staging.unlink(missing_ok=True)
+        staging.parent.rmdir()
