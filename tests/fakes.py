@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import time
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -50,8 +51,9 @@ class ScriptedChat:
 
     name = "scripted"
 
-    def __init__(self, *replies: str) -> None:
+    def __init__(self, *replies: str, delay_s: float = 0.0) -> None:
         self.replies = list(replies)
+        self.delay_s = delay_s  # between words, so a browser can see the answer grow
         self.calls: list[list[dict[str, str]]] = []
 
     def enqueue(self, reply: str) -> None:
@@ -61,6 +63,8 @@ class ScriptedChat:
         self.calls.append(messages)
         reply = self.replies.pop(0)
         for index, word in enumerate(reply.split(" ")):
+            if self.delay_s:
+                time.sleep(self.delay_s)
             yield word if index == 0 else " " + word
 
 
