@@ -154,3 +154,9 @@ def copy_index(built: Path, tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def answer_index(built_index, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared postings plus the shipped corpus (article, samples, role notes)."""
+    index_dir = copy_index(built_index[0], tmp_path_factory.mktemp("answers"))
+    cli(index_dir, "build")
+    return index_dir

@@ -11,20 +11,13 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import REPO_ROOT
-from tests.conftest import _cli_env, cli, copy_index
+from tests.conftest import _cli_env, cli
 
 pytestmark = pytest.mark.slow
 
 # Floors set a little under what the extractive backend measured on eval/dev.jsonl with
 # the 943 shared postings indexed (recall@5 0.855, MRR 0.648, refusals 0.905, terms 0.545).
 FLOORS = {"--min-recall": "0.80", "--min-mrr": "0.58", "--min-refusal": "0.85", "--min-terms": "0.48"}
-
-
-@pytest.fixture(scope="session")
-def answer_index(built_index, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index_dir = copy_index(built_index[0], tmp_path_factory.mktemp("answers"))
-    cli(index_dir, "build")
-    return index_dir
 
 
 def test_extractive_eval_stays_above_its_floors(answer_index: Path) -> None:
