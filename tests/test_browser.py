@@ -61,7 +61,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     chat = ScriptedChat(delay_s=0.12)
     services = build_services(settings, embedder=HashingEmbedder(), chat=chat)
     build_index(services)
-    server = uvicorn.Server(uvicorn.Config(make_app(services), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(make_app(services), host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
 
@@ -213,3 +214,16 @@ _FETCH_SEARCH = """async (base) => {
     return "refused:" + error.message;
   }
 }"""
+
+
+def test_gradio_client_calls_the_chat_like_the_readme_shows(live: Live) -> None:
+    from gradio_client import Client
+
+    live.chat.enqueue(REPLY)
+    client = Client(live.url + "/", verbose=False)
+    try:
+        conversation, sources = client.predict(QUESTION, [], "any", "any", api_name="/ask")
+    finally:
+        client.close()
+    assert conversation[-1]["content"][0]["text"] == REPLY
+    assert sources.count("<details>") >= 2 and "[1] " in sources

@@ -81,4 +81,6 @@ def admin_tab(served: ServedIndex) -> None:
         def submit(t: str, p: str | None, s: bool, y: bool, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
             return upload_markdown(served, t, p, s, y, progress)
 
-        run.click(submit, inputs=[token, upload, skip, sync], outputs=result, concurrency_limit=1)
+        # Scripts use POST /api/postings; this event only serves the tab.
+        run.click(submit, inputs=[token, upload, skip, sync], outputs=result, concurrency_limit=1,
+                  api_visibility="private")

@@ -147,19 +147,22 @@ def chat_tab(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks) -> None:
                              show_label=False, scale=3)
         thanks = gr.Markdown()
 
-    def submit(m: str, h: list, r: str, k: str, by_turn: dict):  # type: ignore[no-untyped-def]
-        yield from respond(served, queue, m, h, r, k, by_turn)
+    def ask(message: str, history: list, role: str, kind: str, by_turn: dict):  # type: ignore[no-untyped-def]
+        yield from respond(served, queue, message, history, role, kind, by_turn)
 
     def like(h: list, by_turn: dict, text: str, data: gr.LikeData) -> tuple[str, str]:
         return record_feedback(served, h, by_turn, data.index, bool(data.liked), text), ""
 
+    # "/ask" is the one endpoint gradio_client sees; the rest only serve this page.
     question.submit(
-        submit, inputs=[question, chatbot, role, kind, turn_sources], outputs=[chatbot, sources],
-    ).then(lambda: "", outputs=question)
-    chatbot.like(like, inputs=[chatbot, turn_sources, comment], outputs=[thanks, comment])
-    new.click(lambda: ([], sources_html([]), "", {}), outputs=[chatbot, sources, question, turn_sources])
+        ask, inputs=[question, chatbot, role, kind, turn_sources], outputs=[chatbot, sources], api_name="ask",
+        api_description="Answer a question (with the conversation so far) and show the sources.",
+    ).then(lambda: "", outputs=question, api_visibility="private")
+    chatbot.like(like, inputs=[chatbot, turn_sources, comment], outputs=[thanks, comment], api_visibility="private")
+    new.click(lambda: ([], sources_html([]), "", {}), outputs=[chatbot, sources, question, turn_sources],
+              api_visibility="private")
     # About reflects the index at page load, so a refresh shows after a reload.
-    blocks.load(lambda: about_markdown(served), outputs=about)
+    blocks.load(lambda: about_markdown(served), outputs=about, api_visibility="private")
 
 
 def mount(app: Any, served: ServedIndex, queue: FairQueue) -> Any:

@@ -34,9 +34,8 @@ def make_embed_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
         def submit(m: str, h: list):  # type: ignore[no-untyped-def]
             yield from respond(served, queue, m, h, ANY, ANY)
 
-        question.submit(submit, inputs=[question, chatbot], outputs=[chatbot, sources]).then(
-            lambda: "", outputs=question
-        )
+        question.submit(submit, inputs=[question, chatbot], outputs=[chatbot, sources],
+                        api_visibility="private").then(lambda: "", outputs=question, api_visibility="private")
     return blocks
 
 
