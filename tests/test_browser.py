@@ -8,6 +8,7 @@ artifacts/browser/.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -31,6 +32,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 ARTIFACTS = REPO_ROOT / "artifacts" / "browser"
+ADMIN_TOKEN = "browser-admin"
 QUESTION = "What's the difference between an ML engineer and a data scientist?"
 REPLY = ("ML engineers build, deploy and maintain models in production [1], "
          "while data scientists analyse data and test hypotheses [2].")
@@ -57,7 +59,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     port, wiki_port, other_port = free_port(), free_port(), free_port()
     url, wiki = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{wiki_port}"
     settings = Settings(index_dir=folder / "index", data_dir=folder / "data", min_relevance=0.2,
-                        allowed_origins=[wiki])
+                        allowed_origins=[wiki], admin_token=ADMIN_TOKEN)
     chat = ScriptedChat(delay_s=0.12)
     services = build_services(settings, embedder=HashingEmbedder(), chat=chat)
     build_index(services)
@@ -214,6 +216,36 @@ _FETCH_SEARCH = """async (base) => {
     return "refused:" + error.message;
   }
 }"""
+
+
+def test_the_admin_tab_uploads_postings_and_shows_the_summary(browser, live: Live, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    feed = tmp_path / "new-postings.jsonl"
+    feed.write_text(
+        json.dumps({"id": "web-1", "title": "Vector Search Engineer", "company": "Okapi Maps",
+                    "description": "Tune the Okapi vector search.\nRequirements:\n- Python"}) + "\n"
+        + json.dumps({"id": "web-2", "title": "Data Analyst", "company": "Okapi Maps"}) + "\n",
+        encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live.url + "/")
+    page.get_by_role("tab", name="Admin").click()
+    page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    page.locator("input[type=file]").set_input_files(str(feed))
+    page.get_by_role("button", name="Upload and refresh").click()
+    refused = page.get_by_text("Not ingested; the index is unchanged.")
+    expect(refused).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("new-postings.jsonl:2: missing description").first).to_be_visible()
+
+    page.get_by_label("Skip invalid records").check()
+    page.get_by_role("button", name="Upload and refresh").click()
+    expect(page.get_by_text("Published a new index:")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("added 1, updated 0")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "admin-upload.png"), full_page=True)
+    page.close()
+    # The chat answers from the new index at once.
+    import httpx
+
+    hits = httpx.post(live.url + "/api/search", json={"query": "Okapi vector search", "k": 1}).json()["results"]
+    assert hits[0]["doc_id"] == "web-1"
 
 
 def test_gradio_client_calls_the_chat_like_the_readme_shows(live: Live) -> None:
