@@ -162,6 +162,59 @@ def search(
     _emit(data, as_json, lines or ["no results"])
 
 
+@app.command()
+def stats(
+    roles: Annotated[Optional[str], typer.Option(help="Comma-separated roles, e.g. ml_engineer,data_scientist "
+                                                      "(default: every role in the index).")] = None,
+    skills: Annotated[Optional[str], typer.Option(help="Comma-separated skills (ids or names; default: all).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Exact figures over every indexed posting: skill and category shares per role, and with
+    two roles the skills that most separate them (difference in share with a 95% interval)."""
+    from assistant.analytics import resolve_roles
+    from assistant.figures import stats_json, stats_lines
+
+    svc = services()
+    corpus = svc.published_corpus()
+    chosen_roles = resolve_roles(roles.split(",")) if roles else corpus.roles_present
+    chosen_skills = svc.taxonomy.resolve(skills.split(",")) if skills else None
+    _emit(stats_json(corpus, chosen_roles, chosen_skills), as_json, stats_lines(corpus, chosen_roles, chosen_skills))
+
+
+@app.command()
+def classify(
+    path: Annotated[str, typer.Argument(help="A file with one job description, or - for standard input.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Which role a job description reads like by its content, and why."""
+    text = sys.stdin.read() if path == "-" else _read_text(Path(path))
+    if not text.strip():
+        raise CorpusError(f"{path}: the job description is empty")
+    svc = services()
+    with svc.store.reader() as generation:
+        check = svc.assistant(generation, "extractive").check_posting(text)
+    result, names = check.result, svc.taxonomy.skills
+    lines = [result.why(check.corpus), "", "role fit (probability with equal priors):"]
+    lines += [f"  {f.role:<20} {f.probability:6.1%}  n={f.n}" for f in result.fits]
+    lines += ["", "skills: " + (", ".join(names[s].name for s in result.skills) or "none")]
+    lines += ["profile: " + ", ".join(f"{c} {v:.0%}" for c, v in result.profile.items() if v)]
+    if result.best.missing:
+        lines += [f"typical of {result.best.role} but missing: " + ", ".join(names[s].name for s in result.best.missing[:8])]
+    lines += ["", "closest postings:"] + [f"  {s.title}" + (f" at {s.company}" if s.company else "") + f" ({s.id})"
+                                         for s in check.closest]
+    lines += ["", "the article:"] + [f"  {s.title}: {s.text.partition(chr(10))[2][:300]}" for s in check.article]
+    _emit(check.to_json(), as_json, lines)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+
+
 Backend = Annotated[Optional[str], typer.Option(help="local, openai or extractive (default: the setting).")]
 
 

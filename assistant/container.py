@@ -14,10 +14,12 @@ from assistant.feedback import FeedbackStore
 from assistant.llm import ChatModel
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
-from assistant.store import Generation, IndexStore
+from assistant.store import Generation, IndexStore, published_generation
 
 if TYPE_CHECKING:
+    from assistant.analytics import Corpus
     from assistant.retrieval import HybridRetriever
+    from assistant.skills import Taxonomy
 
 
 def offline_environment() -> None:
@@ -37,6 +39,7 @@ class Services:
     embedder_override: Embedder | None = None
     chat_override: ChatModel | None = None
     _chat_models: dict[str, ChatModel] = field(default_factory=dict)
+    _corpora: dict[tuple[str, str], Corpus] = field(default_factory=dict)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -99,6 +102,34 @@ class Services:
         return self._chat_models[backend]
 
     @cached_property
+    def taxonomy(self) -> Taxonomy:
+        from assistant.skills import load_taxonomy
+
+        return load_taxonomy(self.settings.corpus_dir / "skills.tsv")
+
+    def corpus(self, generation: Generation) -> Corpus:
+        """The postings of a generation with their skills, profiled once per generation."""
+        from assistant.analytics import load_corpus
+
+        key = (str(generation.path), self.taxonomy.version)
+        if key not in self._corpora:
+            self._corpora = {key: load_corpus(generation.path, self.taxonomy,
+                                              lambda: generation.scan(with_texts=True))}
+        return self._corpora[key]
+
+    def published_corpus(self) -> Corpus:
+        """The published generation's postings, without loading the embedding model when
+        the generation has its document table (every index refreshed since it existed)."""
+        from assistant.analytics import load_corpus
+        from assistant.documents import FILE
+
+        path = published_generation(self.settings.index_dir)
+        if path is None or not (path / FILE).is_file():
+            with self.store.reader() as generation:  # says how to build an index when there is none
+                return self.corpus(generation)
+        return load_corpus(path, self.taxonomy)
+
+    @cached_property
     def feedback(self) -> FeedbackStore:
         return FeedbackStore(self.settings.data_dir / "feedback.sqlite")
 
@@ -129,6 +160,7 @@ class Services:
             min_relevance=self.settings.min_relevance,
             prompt_sources=self.settings.prompt_sources,
             max_answer_tokens=self.settings.max_answer_tokens,
+            corpus=lambda: self.corpus(generation),
         )
 
 

@@ -18,6 +18,7 @@ from langchain_core.indexing import index
 from tqdm import tqdm
 
 from assistant.chunking import Chunker, content_hash, fingerprint
+from assistant.documents import DocumentTable, from_chunks
 from assistant.store import Generation, IndexStore
 from assistant.types import Document, IngestReport, Rejection
 
@@ -113,7 +114,15 @@ def refresh(
         )
         if not plan.empty or not store.exists():
             with store.writer() as generation:
-                _apply(generation, chunker, plan, report, progress=progress, on_progress=on_progress)
+                table = DocumentTable(generation.path)
+                try:
+                    if not len(table) and generation.collection.count():
+                        table.upsert(from_chunks(*generation.scan(with_texts=True)))
+                    _apply(generation, chunker, plan, report, progress=progress, on_progress=on_progress)
+                    table.delete(plan.remove)
+                    table.upsert(plan.write)
+                finally:
+                    table.close()
             report.published = True
     report.seconds = time.perf_counter() - started
     return report

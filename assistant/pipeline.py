@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from assistant.answer import (
     DECLINE,
@@ -26,6 +26,10 @@ from assistant.answer import (
 from assistant.llm import ChatModel
 from assistant.types import Hit
 
+if TYPE_CHECKING:
+    from assistant.analytics import Corpus
+    from assistant.classify import Classification
+
 
 class Retriever(Protocol):
     def retrieve(self, query: str, *, k: int | None = None, filters: dict[str, str] | None = None) -> list[Hit]: ...
@@ -39,6 +43,22 @@ class Event:
     answer: Answer | None = None
 
 
+@dataclass(frozen=True)
+class PostingCheck:
+    corpus: Corpus
+    result: Classification
+    closest: list[Source]
+    article: list[Source]
+
+    def to_json(self) -> dict[str, object]:
+        from dataclasses import asdict
+
+        from assistant.figures import classification_json
+
+        return {**classification_json(self.result, self.corpus),
+                "closest": [asdict(s) for s in self.closest], "article": [asdict(s) for s in self.article]}
+
+
 @dataclass
 class Assistant:
     retriever: Retriever
@@ -47,6 +67,8 @@ class Assistant:
     min_relevance: float = 0.3
     prompt_sources: int = 4
     max_answer_tokens: int = 256
+    # The whole corpus's postings, for figures questions and posting checks (loaded on first use).
+    corpus: Callable[[], Corpus] | None = None
 
     def evidence(
         self,
@@ -74,6 +96,11 @@ class Assistant:
         """`evidence` is what `evidence()` returned for this question, when the caller
         needed it first (the evaluation does), so it is not retrieved twice."""
         started = time.perf_counter()
+        if evidence is None and self.corpus is not None:
+            special = self._corpus_answer(question, history)
+            if special is not None:
+                yield from special
+                return
         asked, query, hits = evidence or self.evidence(question, history, filters=filters, k=k)
         retrieved = time.perf_counter()
         sources = sources_from(hits)
@@ -88,7 +115,11 @@ class Assistant:
         if self.chat is None:
             yield from self._finish(question, extractive_answer(query, sources), sources, False, timings, retrieved)
             return
+        yield from self._generate(question, asked, query, history, sources, timings, retrieved)
 
+    def _generate(self, question: str, asked: str, query: str, history: Sequence[dict[str, str]],
+                  sources: list[Source], timings: dict[str, float], retrieved: float,
+                  fallback: str | None = None) -> Iterator[Event]:
         given = sources[: self.prompt_sources]
         pieces: list[str] = []
         first_token: float | None = None
@@ -100,15 +131,73 @@ class Assistant:
             yield Event("token", text=piece)
         text, cited = check_citations("".join(pieces), len(given))
         if is_decline(text):
-            text, declined = DECLINE, True
+            # With figures in hand, a model that declines has misread them: give the figures.
+            text, declined = (fallback, False) if fallback else (DECLINE, True)
         elif not cited:
             # An answer that cites nothing it was given is not grounded: use the evidence itself.
-            text, declined = extractive_answer(query, given), False
+            text, declined = fallback or extractive_answer(query, given), False
         else:
             declined = False
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
         answer = Answer(question, text, sources, self.backend, declined, timings)
         yield Event("done", answer=answer)
+
+    def _corpus_answer(self, question: str, history: Sequence[dict[str, str]]) -> Iterator[Event] | None:
+        """Figures across the whole corpus, or a posting check, when the question asks for one."""
+        from assistant import corpus_answers as ca
+
+        asked = strip_instructions(question) or question
+        if ca.looks_like_posting(asked):
+            return self._posting_check(question, asked)
+        corpus = self.corpus()  # type: ignore[misc]
+        request = ca.figures_request(condense(asked, history), corpus)
+        if request is None:
+            return None
+        return self._figures(question, asked, condense(asked, history), history, corpus, *request)
+
+    def _figures(self, question: str, asked: str, query: str, history: Sequence[dict[str, str]],
+                 corpus: Corpus, roles: list[str], skills: list[str]) -> Iterator[Event]:
+        from assistant.corpus_answers import figures_sources, figures_summary
+
+        started = time.perf_counter()
+        article = self.retriever.retrieve(query, k=2, filters={"kind": "article"})
+        sources = figures_sources(corpus, roles, skills, article)
+        retrieved = time.perf_counter()
+        timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}
+        yield Event("sources", sources=sources)
+        lead = figures_summary(corpus, roles, skills)
+        words = extractive_answer(query, sources[1:1 + len(article)], max_sentences=1) if article else DECLINE
+        fallback = lead if is_decline(words) else f"{lead} {words}"
+        if self.chat is None:
+            yield from self._finish(question, fallback, sources, False, timings, retrieved)
+            return
+        yield from self._generate(question, asked, query, history, sources, timings, retrieved, fallback)
+
+    def check_posting(self, text: str) -> PostingCheck:
+        """The role a job description reads like, the closest postings, and what the
+        article says about that role."""
+        from assistant.analytics import ROLE_LABELS
+        from assistant.classify import classify
+
+        corpus = self.corpus()  # type: ignore[misc]
+        result = classify(text, corpus)
+        closest = self.retriever.retrieve(text[:2000], k=3, filters={"kind": "posting"})
+        article = self.retriever.retrieve(f"What does a {ROLE_LABELS[result.best.role]} do? skills and role",
+                                          k=1, filters={"kind": "article"})
+        sources = sources_from([*closest, *article])
+        return PostingCheck(corpus, result, sources[: len(closest)], sources[len(closest):])
+
+    def _posting_check(self, question: str, asked: str) -> Iterator[Event]:
+        from assistant.corpus_answers import posting_check_text
+
+        started = time.perf_counter()
+        check = self.check_posting(asked)
+        retrieved = time.perf_counter()
+        timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}
+        sources = [*check.closest, *check.article]
+        yield Event("sources", sources=sources)
+        text = posting_check_text(check.result, check.corpus, check.closest, check.article)
+        yield from self._finish(question, text, sources, False, timings, retrieved)
 
     def _finish(self, question: str, text: str, sources: list[Source], declined: bool,
                 timings: dict[str, float], retrieved: float) -> Iterator[Event]:

@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from assistant.analytics import StatsError, resolve_roles
 from assistant.answer import Answer
 from assistant.container import Services
 from assistant.feedback import Feedback
@@ -30,7 +31,7 @@ from ui.served import FairQueue, ServedIndex
 
 MAX_MESSAGE_CHARS = 4000
 MAX_BODY_BYTES = 1_000_000
-_STATUS = {IndexNotBuilt: 503, BackendUnavailable: 503, IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415,
+_STATUS = {StatsError: 400, IndexNotBuilt: 503, BackendUnavailable: 503, IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415,
            CorpusError: 400}
 # Paths that take files; everything else is held to MAX_BODY_BYTES.
 _UPLOAD_PATHS = ("/api/postings", "/gradio_api/upload")
@@ -63,6 +64,10 @@ class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     k: int = Field(5, ge=1, le=50)
     filters: Filters | None = None
+
+
+class ClassifyRequest(BaseModel):
+    text: str = Field(min_length=20, max_length=100_000, description="A job description.")
 
 
 class FeedbackRequest(BaseModel):
@@ -181,6 +186,22 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+
+    @app.get("/api/stats")
+    def stats(roles: str = "", skills: str = "") -> dict[str, Any]:
+        """Exact figures over every indexed posting. `roles` and `skills` are comma-separated
+        (default: every role, every skill); with two roles, the skills that separate them."""
+        from assistant.figures import stats_json
+
+        corpus = served.corpus()
+        chosen = resolve_roles(roles.split(",")) if roles.strip() else corpus.roles_present
+        return stats_json(corpus, chosen, services.taxonomy.resolve(skills.split(",")) if skills.strip() else None)
+
+    @app.post("/api/classify")
+    def classify(request: ClassifyRequest, _: None = Depends(authorized)) -> dict[str, Any]:
+        """The role a job description reads like by its content, why, the closest postings and
+        what the article says about that role."""
+        return served.assistant("extractive").check_posting(request.text).to_json()
 
     @app.post("/api/feedback")
     def feedback(request: FeedbackRequest, _: None = Depends(authorized)) -> dict[str, int]:

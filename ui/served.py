@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from assistant.analytics import Corpus
 from assistant.container import Services
 from assistant.pipeline import Assistant
 from assistant.store import Generation, published_generation
@@ -36,6 +37,10 @@ class ServedIndex:
                     self._generation, backend, shared  # type: ignore[arg-type]
                 )
             return self._assistants[backend]
+
+    def corpus(self) -> Corpus:
+        """Every posting of the newest published generation, with its skills."""
+        return self.assistant("extractive").corpus()  # type: ignore[misc]
 
     def _reopen(self) -> None:
         # Requests still running keep the previous generation; it is closed one swap later.

@@ -1,0 +1,222 @@
+"""Exact corpus-wide figures: which skills the postings of each role ask for, what
+separates two roles, and which role a posting's content reads like.
+
+Everything is counted over the whole text of every indexed posting (the generation's
+document table), never over retrieved passages. A posting's role is its title's role
+family; its content is the set of taxonomy skills it mentions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.documents import FILE as DOCUMENTS_FILE
+from assistant.documents import StoredDocument, from_chunks, read_documents
+from assistant.errors import AssistantError
+from assistant.roles import ROLE_FAMILIES
+from assistant.skills import CATEGORIES, Taxonomy
+
+Z95 = 1.959964
+MIN_ROLE_POSTINGS = 5  # roles with fewer postings are not offered as a classification
+ROLE_LABELS = {
+    "data_scientist": "data scientist",
+    "ml_engineer": "ML engineer",
+    "data_engineer": "data engineer",
+    "data_analyst": "data analyst",
+    "mlops_ai_engineer": "MLOps / AI engineer",
+    "research_scientist": "research scientist",
+    "business_analyst": "business analyst",
+    "other": "other",
+}
+# How people name the roles in questions and on the command line.
+_ROLE_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    ("mlops_ai_engineer", re.compile(r"\b(ml\s*ops|ai\s+engineers?|llm\s+engineers?)\b", re.I)),
+    ("ml_engineer", re.compile(r"\b(ml|machine[\s-]+learning)\s+engineers?\b|\bmles?\b", re.I)),
+    ("research_scientist", re.compile(r"\b(research|applied)\s+scientists?\b", re.I)),
+    ("data_scientist", re.compile(r"\bdata\s+scien(tists?|ce)\b|\bdata_scientists?\b", re.I)),
+    ("data_engineer", re.compile(r"\bdata\s+engineer(s|ing)?\b|\bdata_engineers?\b", re.I)),
+    ("business_analyst", re.compile(r"\b(business|bi)\s+analysts?\b|\bbusiness_analysts?\b", re.I)),
+    ("data_analyst", re.compile(r"\bdata\s+analysts?\b|\bdata_analysts?\b", re.I)),
+]
+
+
+class StatsError(AssistantError):
+    """A request for figures that cannot be met (an unknown role or skill)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One posting as the figures see it."""
+
+    doc_id: str
+    title: str
+    company: str
+    role: str
+    skills: frozenset[str]
+    mentions: Counter[str]  # category -> mentions of its skills
+    text: str
+
+
+@dataclass
+class RoleFigures:
+    role: str
+    n: int
+    counts: dict[str, int]  # skill -> postings that mention it
+    category_counts: dict[str, int]  # category -> postings that mention any of its skills
+    profile: dict[str, float]  # category -> mean share of a posting's skill mentions
+
+    def share(self, skill: str) -> float:
+        return self.counts.get(skill, 0) / self.n if self.n else 0.0
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """How much more often the postings of role a mention a skill than those of role b."""
+
+    skill: str
+    count_a: int
+    n_a: int
+    count_b: int
+    n_b: int
+    diff: float
+    ci95: tuple[float, float]
+    log_odds_ratio: float
+    examples: tuple[str, ...]
+
+
+@dataclass
+class Corpus:
+    """The postings of one published generation, profiled with one taxonomy."""
+
+    taxonomy: Taxonomy
+    profiles: list[Profile]
+    exact: bool = True
+    _figures: dict[str, RoleFigures] = field(default_factory=dict)
+
+    @property
+    def roles_present(self) -> list[str]:
+        present = Counter(p.role for p in self.profiles)
+        return [r for r in ROLE_FAMILIES if present[r]]
+
+    def figures(self, role: str) -> RoleFigures:
+        if role not in self._figures:
+            self._figures[role] = role_figures(role, [p for p in self.profiles if p.role == role], self.taxonomy)
+        return self._figures[role]
+
+    def contrast(self, a: str, b: str, skills: Sequence[str] | None = None, top: int = 10) -> list[Contrast]:
+        """Skills that role `a` asks for more than role `b`, surest first (by the lower end
+        of the 95% interval of the difference in share), only where that interval is above 0."""
+        fa, fb = self.figures(a), self.figures(b)
+        if not fa.n or not fb.n:
+            return []
+        contrasts = []
+        for skill in skills or list(self.taxonomy.skills):
+            ca, cb = fa.counts.get(skill, 0), fb.counts.get(skill, 0)
+            low, high = newcombe_interval(ca, fa.n, cb, fb.n)
+            if low <= 0:
+                continue
+            examples = tuple(p.doc_id for p in self.profiles if p.role == a and skill in p.skills)[:3]
+            contrasts.append(Contrast(skill, ca, fa.n, cb, fb.n, ca / fa.n - cb / fb.n, (low, high),
+                                      log_odds_ratio(ca, fa.n, cb, fb.n), examples))
+        contrasts.sort(key=lambda c: (-c.ci95[0], c.skill))
+        return contrasts[:top]
+
+    def examples(self, role: str, skill: str, limit: int = 3) -> list[Profile]:
+        return [p for p in self.profiles if p.role == role and skill in p.skills][:limit]
+
+
+def profile(doc: StoredDocument, taxonomy: Taxonomy) -> Profile:
+    mentions = taxonomy.mentions(doc.text)
+    by_category = Counter(taxonomy.skills[m.skill].category for m in mentions)
+    return Profile(doc.doc_id, doc.title, doc.company, doc.role_family,
+                   frozenset(m.skill for m in mentions), by_category, doc.text)
+
+
+def category_shares(mentions: Counter[str]) -> dict[str, float]:
+    """A posting's content profile: the share of its skill mentions in each category."""
+    total = sum(mentions.values())
+    return {category: (mentions[category] / total if total else 0.0) for category in CATEGORIES}
+
+
+def role_figures(role: str, profiles: list[Profile], taxonomy: Taxonomy) -> RoleFigures:
+    counts = Counter(skill for p in profiles for skill in p.skills)
+    category_counts = Counter(
+        category for p in profiles for category in {taxonomy.skills[s].category for s in p.skills}
+    )
+    shares = [category_shares(p.mentions) for p in profiles if p.mentions]
+    mean = {c: (sum(s[c] for s in shares) / len(shares) if shares else 0.0) for c in CATEGORIES}
+    return RoleFigures(role, len(profiles), dict(counts), dict(category_counts), mean)
+
+
+def load_corpus(generation_path: Path, taxonomy: Taxonomy,
+                chunks: Callable[[], tuple[list[str], list[str], list[dict[str, Any]]]] | None = None) -> Corpus:
+    """The postings of a generation. `chunks` gives (ids, texts, metadatas) to rebuild the
+    texts of an index made before the document table; figures from it are marked not exact."""
+    if (generation_path / DOCUMENTS_FILE).is_file() or chunks is None:
+        return Corpus(taxonomy, [profile(d, taxonomy) for d in read_documents(generation_path, kind="posting")])
+    documents = [d for d in from_chunks(*chunks()) if d.kind == "posting"]
+    return Corpus(taxonomy, [profile(d, taxonomy) for d in documents], exact=False)
+
+
+def wilson_interval(count: int, n: int) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 1.0
+    p = count / n
+    denominator = 1 + Z95**2 / n
+    centre = (p + Z95**2 / (2 * n)) / denominator
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe_interval(count_a: int, n_a: int, count_b: int, n_b: int) -> tuple[float, float]:
+    """95% interval of the difference of two independent shares (Newcombe's hybrid score
+    method, his method 10), which behaves at shares near 0 and 1 where Wald's does not."""
+    pa, pb = count_a / n_a, count_b / n_b
+    la, ua = wilson_interval(count_a, n_a)
+    lb, ub = wilson_interval(count_b, n_b)
+    diff = pa - pb
+    return diff - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2), diff + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
+
+
+def log_odds_ratio(count_a: int, n_a: int, count_b: int, n_b: int) -> float:
+    """With 0.5 added to every cell, so a skill no posting of one role mentions stays finite."""
+    return math.log((count_a + 0.5) / (n_a - count_a + 0.5)) - math.log((count_b + 0.5) / (n_b - count_b + 0.5))
+
+
+def resolve_roles(names: Iterable[str]) -> list[str]:
+    """Role ids from ids or the way people write them ("ML engineer", "data scientists")."""
+    roles: list[str] = []
+    for name in (n.strip() for n in names if n.strip()):
+        key = name.lower().replace(" ", "_").replace("-", "_")
+        role = key if key in ROLE_FAMILIES else next(iter(roles_in(name)), None)
+        if role is None:
+            raise StatsError(f"unknown role {name!r}; known: {', '.join(ROLE_FAMILIES)}")
+        if role not in roles:
+            roles.append(role)
+    return roles
+
+
+def roles_in(text: str) -> list[str]:
+    """Roles named in a question, in the order they appear."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for role, pattern in _ROLE_WORDS:
+        for match in pattern.finditer(text):
+            # "ML engineer" inside "MLOps engineer" or "AI engineer" is already taken.
+            if any(s < match.end() and match.start() < e for s, e in taken):
+                continue
+            taken.append(match.span())
+            found.append((match.start(), role))
+    ordered: list[str] = []
+    for _, role in sorted(found):
+        if role not in ordered:
+            ordered.append(role)
+    return ordered

@@ -1,0 +1,105 @@
+"""Which role a job description reads like, judged by its content, not its title.
+
+A Bernoulli naive Bayes over taxonomy skills: each role's postings give the chance that a
+posting of that role mentions each skill (Laplace-smoothed), and a description scores by
+how likely its mentioned and unmentioned skills are under each role. Equal priors, so a
+role with many postings does not win by numbers alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, Corpus, StatsError, category_shares
+
+TYPICAL = 0.5  # a skill at least this share of a role's postings mention is typical of it
+RARE = 0.1
+
+
+@dataclass
+class RoleFit:
+    role: str
+    n: int
+    log_likelihood: float
+    probability: float = 0.0
+    matches: list[str] = field(default_factory=list)  # its skills this role's postings often mention
+    unusual: list[str] = field(default_factory=list)  # its skills this role's postings rarely mention
+    missing: list[str] = field(default_factory=list)  # typical skills of the role it does not mention
+
+
+@dataclass
+class Classification:
+    skills: list[str]
+    mentions: list[tuple[str, str]]  # (skill, text as written)
+    profile: dict[str, float]
+    fits: list[RoleFit]  # best first
+    distinctive: list[tuple[str, float, float]]  # (skill, share in best role, share in the others)
+
+    @property
+    def best(self) -> RoleFit:
+        return self.fits[0]
+
+    def why(self, corpus: Corpus) -> str:
+        names = corpus.taxonomy.skills
+        best = self.best
+        if not self.skills:
+            return "It mentions none of the skills in the taxonomy, so its content says little about the role."
+        parts = [f"It reads most like a {ROLE_LABELS[best.role]} posting (of {best.n} in the corpus)"]
+        if self.distinctive:
+            shown = ", ".join(f"{names[s].name} ({a:.0%} of {ROLE_LABELS[best.role]} postings vs {b:.0%} of others)"
+                              for s, a, b in self.distinctive[:4])
+            parts.append(f"because it asks for {shown}")
+        if len(self.fits) > 1:
+            parts.append(f"next is {ROLE_LABELS[self.fits[1].role]}")
+        return "; ".join(parts) + "."
+
+
+def classify(text: str, corpus: Corpus) -> Classification:
+    taxonomy = corpus.taxonomy
+    mentions = taxonomy.mentions(text)
+    present = {m.skill for m in mentions}
+    roles = [r for r in corpus.roles_present if r != "other" and corpus.figures(r).n >= MIN_ROLE_POSTINGS]
+    if not roles:
+        raise StatsError(f"the index has no role with {MIN_ROLE_POSTINGS} or more postings to compare with")
+    fits = []
+    for role in roles:
+        figures = corpus.figures(role)
+        score = 0.0
+        for skill in taxonomy.skills:
+            p = (figures.counts.get(skill, 0) + 1) / (figures.n + 2)
+            score += math.log(p if skill in present else 1 - p)
+        fit = RoleFit(role, figures.n, score)
+        for skill in sorted(present, key=lambda s: -figures.share(s)):
+            share = figures.share(skill)
+            (fit.matches if share >= 0.3 else fit.unusual if share < RARE else []).append(skill)
+        fit.missing = sorted((s for s in taxonomy.skills if figures.share(s) >= TYPICAL and s not in present),
+                             key=lambda s: -figures.share(s))
+        fits.append(fit)
+    top = max(f.log_likelihood for f in fits)
+    total = sum(math.exp(f.log_likelihood - top) for f in fits)
+    for fit in fits:
+        fit.probability = math.exp(fit.log_likelihood - top) / total
+    fits.sort(key=lambda f: -f.log_likelihood)
+    return Classification(
+        skills=sorted(present, key=list(taxonomy.skills).index),
+        mentions=[(m.skill, m.text) for m in mentions],
+        profile=category_shares(Counter(taxonomy.skills[m.skill].category for m in mentions)),
+        fits=fits,
+        distinctive=_distinctive(present, fits[0].role, corpus),
+    )
+
+
+def _distinctive(present: set[str], role: str, corpus: Corpus) -> list[tuple[str, float, float]]:
+    """The description's skills that most set its best role apart from the other postings."""
+    inside = corpus.figures(role)
+    others = [p for p in corpus.profiles if p.role != role]
+    scored = []
+    for skill in present:
+        share_in = inside.share(skill)
+        share_out = sum(skill in p.skills for p in others) / len(others) if others else 0.0
+        if share_in > share_out:
+            scored.append((skill, share_in, share_out))
+    scored.sort(key=lambda t: -math.log((t[1] + 0.01) / (t[2] + 0.01)))
+    return scored

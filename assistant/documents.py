@@ -1,0 +1,92 @@
+"""The full text of every indexed document, kept beside its chunks in each generation.
+
+Chunks overlap and drop section headings, so counts over them would be approximate;
+corpus-wide figures (skills per role) are computed from these whole texts instead. The
+table lives in the generation (`documents.sqlite`), so it is copied, changed and
+published together with the chunks: it always describes exactly the published index.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.types import Document
+
+FILE = "documents.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, company TEXT NOT NULL,
+    role_family TEXT NOT NULL, text TEXT NOT NULL,
+    exact INTEGER NOT NULL  -- 0: rebuilt from chunks of an index made before this table
+)
+"""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    doc_id: str
+    kind: str
+    title: str
+    company: str
+    role_family: str
+    text: str
+    exact: bool = True
+
+
+class DocumentTable:
+    """Writable table of a generation being refreshed."""
+
+    def __init__(self, generation_path: Path) -> None:
+        self._db = sqlite3.connect(generation_path / FILE)
+        self._db.execute(_SCHEMA)
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def upsert(self, documents: Iterable[Document | StoredDocument]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(d.doc_id, d.kind, d.title, d.company, d.role_family, d.text, int(getattr(d, "exact", True)))
+                 for d in documents],
+            )
+
+    def delete(self, doc_ids: Iterable[str]) -> None:
+        with self._db:
+            self._db.executemany("DELETE FROM documents WHERE doc_id = ?", [(i,) for i in doc_ids])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def read_documents(generation_path: Path, kind: str | None = None) -> list[StoredDocument]:
+    """Every document of a published generation (read-only; an empty list if it has none)."""
+    path = generation_path / FILE
+    if not path.is_file():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        query = "SELECT doc_id, kind, title, company, role_family, text, exact FROM documents"
+        rows = db.execute(query + " WHERE kind = ?", (kind,)) if kind else db.execute(query)
+        return [StoredDocument(*row[:6], exact=bool(row[6])) for row in rows]
+    finally:
+        db.close()
+
+
+def from_chunks(ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> Iterator[StoredDocument]:
+    """Documents pieced together from their chunks, for an index made before the table
+    existed. Each chunk's first line is its "title at company" prefix, dropped here."""
+    by_doc: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
+    for _id, text, meta in zip(ids, texts, metadatas, strict=True):
+        body = text.partition("\n")[2] or text
+        by_doc.setdefault(str(meta.get("doc_id")), []).append((int(meta.get("position", 0)), body, meta))
+    for doc_id, pieces in by_doc.items():
+        pieces.sort(key=lambda piece: piece[0])
+        meta = pieces[0][2]
+        yield StoredDocument(doc_id, str(meta.get("kind", "")), str(meta.get("title", "")),
+                             str(meta.get("company", "")), str(meta.get("role_family", "other")),
+                             "\n".join(body for _, body, _ in pieces), exact=False)
