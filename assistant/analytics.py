@@ -23,7 +23,7 @@ from assistant.roles import ROLE_FAMILIES
 from assistant.skills import CATEGORIES, Taxonomy
 
 Z95 = 1.959964
-MIN_ROLE_POSTINGS = 5  # roles with fewer postings are not offered as a classification
+MIN_ROLE_POSTINGS = 3  # roles with fewer postings are not offered as a classification
 ROLE_LABELS = {
     "data_scientist": "data scientist",
     "ml_engineer": "ML engineer",
@@ -34,6 +34,13 @@ ROLE_LABELS = {
     "business_analyst": "business analyst",
     "other": "other",
 }
+
+
+def with_article(label: str) -> str:
+    """ "an ML engineer", "a data scientist": ML and MLOps are read letter by letter."""
+    return ("an " if label[0].lower() in "aeio" or label.startswith("ML") else "a ") + label
+
+
 # How people name the roles in questions and on the command line.
 _ROLE_WORDS: list[tuple[str, re.Pattern[str]]] = [
     ("mlops_ai_engineer", re.compile(r"\b(ml\s*ops|ai\s+engineers?|llm\s+engineers?)\b", re.I)),
@@ -220,3 +227,10 @@ def roles_in(text: str) -> list[str]:
         if role not in ordered:
             ordered.append(role)
     return ordered
+
+
+def without_roles(text: str) -> str:
+    """The text with role names blanked, so "ML engineers" is not read as the skill ML."""
+    for _, pattern in _ROLE_WORDS:
+        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    return text

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, Corpus, StatsError, category_shares
+from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, Corpus, StatsError, category_shares, with_article
 
 TYPICAL = 0.5  # a skill at least this share of a role's postings mention is typical of it
 RARE = 0.1
@@ -46,7 +46,7 @@ class Classification:
         best = self.best
         if not self.skills:
             return "It mentions none of the skills in the taxonomy, so its content says little about the role."
-        parts = [f"It reads most like a {ROLE_LABELS[best.role]} posting (of {best.n} in the corpus)"]
+        parts = [f"It reads most like {with_article(ROLE_LABELS[best.role])} posting (of {best.n} in the corpus)"]
         if self.distinctive:
             shown = ", ".join(f"{names[s].name} ({a:.0%} of {ROLE_LABELS[best.role]} postings vs {b:.0%} of others)"
                               for s, a, b in self.distinctive[:4])
@@ -63,11 +63,14 @@ def classify(text: str, corpus: Corpus) -> Classification:
     roles = [r for r in corpus.roles_present if r != "other" and corpus.figures(r).n >= MIN_ROLE_POSTINGS]
     if not roles:
         raise StatsError(f"the index has no role with {MIN_ROLE_POSTINGS} or more postings to compare with")
+    # A skill no candidate role's postings mention says nothing about the role; counted as
+    # absent it would only reward the role with the most postings (its smoothed share is lowest).
+    seen = [s for s in taxonomy.skills if any(corpus.figures(r).counts.get(s) for r in roles)]
     fits = []
     for role in roles:
         figures = corpus.figures(role)
         score = 0.0
-        for skill in taxonomy.skills:
+        for skill in seen:
             p = (figures.counts.get(skill, 0) + 1) / (figures.n + 2)
             score += math.log(p if skill in present else 1 - p)
         fit = RoleFit(role, figures.n, score)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.analytics import ROLE_LABELS, Corpus, roles_in
+from assistant.analytics import ROLE_LABELS, Corpus, roles_in, without_roles
 from assistant.answer import Source
 from assistant.classify import Classification
 from assistant.figures import figures_passage
@@ -36,7 +36,7 @@ def figures_request(question: str, corpus: Corpus) -> tuple[list[str], list[str]
     if not corpus.profiles or not _QUANTITATIVE.search(question):
         return None
     roles = [r for r in roles_in(question) if corpus.figures(r).n]
-    skills = sorted(corpus.taxonomy.find(question), key=list(corpus.taxonomy.skills).index)
+    skills = sorted(corpus.taxonomy.find(without_roles(question)), key=list(corpus.taxonomy.skills).index)
     if not roles and not skills:
         return None
     if not roles:
@@ -48,7 +48,7 @@ def looks_like_posting(text: str) -> bool:
     """A pasted job description, rather than a question."""
     if _CHECK_REQUEST.search(text) and len(text) >= 200:
         return True
-    return len(text) >= 400 and len({m.group(0).lower() for m in _POSTING_CUES.finditer(text)}) >= 2
+    return len(text) >= 250 and len({m.group(0).lower() for m in _POSTING_CUES.finditer(text)}) >= 2
 
 
 def figures_sources(corpus: Corpus, roles: Sequence[str], skills: Sequence[str], article: Sequence[Hit]) -> list[Source]:

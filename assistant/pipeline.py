@@ -176,13 +176,13 @@ class Assistant:
     def check_posting(self, text: str) -> PostingCheck:
         """The role a job description reads like, the closest postings, and what the
         article says about that role."""
-        from assistant.analytics import ROLE_LABELS
+        from assistant.analytics import ROLE_LABELS, with_article
         from assistant.classify import classify
 
         corpus = self.corpus()  # type: ignore[misc]
         result = classify(text, corpus)
         closest = self.retriever.retrieve(text[:2000], k=3, filters={"kind": "posting"})
-        article = self.retriever.retrieve(f"What does a {ROLE_LABELS[result.best.role]} do? skills and role",
+        article = self.retriever.retrieve(f"What does {with_article(ROLE_LABELS[result.best.role])} do? skills and role",
                                           k=1, filters={"kind": "article"})
         sources = sources_from([*closest, *article])
         return PostingCheck(corpus, result, sources[: len(closest)], sources[len(closest):])

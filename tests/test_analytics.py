@@ -1,0 +1,128 @@
+"""Exact figures over a small hand-counted corpus, kept right through refreshes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.analytics import Corpus, StatsError, load_corpus, newcombe_interval, profile, resolve_roles, roles_in
+from assistant.classify import classify
+from assistant.container import Services
+from assistant.documents import FILE, StoredDocument, read_documents
+from assistant.figures import stats_json
+from assistant.indexer import refresh
+from assistant.sources import load_paths
+from assistant.store import published_generation
+from tests.conftest import write_jsonl
+
+# Hand-counted: role from the title, skills from the description.
+POSTINGS = [
+    {"id": "ds1", "title": "Data Scientist", "company": "A", "description": "Python, SQL and statistics. A/B testing."},
+    {"id": "ds2", "title": "Senior Data Scientist", "company": "B", "description": "R and statistics. Tableau."},
+    {"id": "ds3", "title": "Data Scientist, Marketing", "company": "C", "description": "Python and A/B testing."},
+    {"id": "ds4", "title": "Lead Data Scientist", "company": "D", "description": "SQL every day."},
+    {"id": "ml1", "title": "Machine Learning Engineer", "company": "E",
+     "description": "Python, PyTorch, Docker and Kubernetes."},
+    {"id": "ml2", "title": "ML Engineer", "company": "F", "description": "Python and Kubernetes on AWS."},
+    {"id": "ml3", "title": "Senior ML Engineer", "company": "G", "description": "Spark and Python."},
+    {"id": "de1", "title": "Data Engineer", "company": "H", "description": "Spark, SQL and Airflow."},
+]
+
+
+def ingest(services: Services, tmp_path: Path, records: list[dict], name: str = "feed.jsonl", sync: bool = False) -> None:
+    path = write_jsonl(tmp_path / name, records)
+    docs = load_paths([path], max_record_bytes=1_000_000).documents
+    refresh(services.store, services.chunker, docs, progress=False,
+            sync_sources={str(path.resolve())} if sync else set())
+
+
+def corpus_of(services: Services) -> Corpus:
+    return load_corpus(published_generation(services.settings.index_dir), services.taxonomy)
+
+
+@pytest.fixture
+def counted(services: Services, tmp_path: Path) -> Services:
+    ingest(services, tmp_path, POSTINGS)
+    return services
+
+
+def test_counts_and_shares_match_the_hand_count(counted: Services) -> None:
+    corpus = corpus_of(counted)
+    figures = stats_json(corpus, ["data_scientist", "ml_engineer", "data_engineer"])
+    ds, ml, de = (figures["roles"][r] for r in ("data_scientist", "ml_engineer", "data_engineer"))
+    assert (figures["postings"], figures["exact"], ds["n"], ml["n"], de["n"]) == (8, True, 4, 3, 1)
+    assert (ds["skill_counts"]["python"], ds["skill_counts"]["sql"], ds["skill_counts"]["statistics"]) == (2, 2, 2)
+    assert (ds["skill_counts"]["ab_testing"], ds["skill_counts"]["r"], ds["skill_counts"]["tableau"]) == (2, 1, 1)
+    assert ds["skills"]["python"] == 0.5 and ml["skills"]["python"] == 1.0 and ml["skills"]["kubernetes"] == 0.6667
+    assert ml["skill_counts"]["spark"] == 1 and de["skill_counts"]["airflow"] == 1 and ds["skill_counts"]["spark"] == 0
+    # Categories: share of postings with any skill of the category.
+    assert ds["categories"]["stats"] == 0.75  # ds1, ds2 (statistics, R), ds3 (A/B testing)
+    assert ml["categories"]["cloud"] == 0.6667  # ml1 (Docker, Kubernetes), ml2 (Kubernetes, AWS)
+    # ds4 mentions only SQL: its whole profile is data engineering.
+    assert corpus.figures("data_scientist").profile["data_eng"] == pytest.approx((1 / 4 + 0 + 0 + 1) / 4)
+
+
+def test_contrast_ranks_skills_whose_interval_is_above_zero(services: Services) -> None:
+    def posting(doc_id: str, role: str, text: str) -> StoredDocument:
+        return StoredDocument(doc_id, "posting", role, "", role, text)
+
+    docs = [posting(f"ml{i}", "ml_engineer", "Kubernetes and Python." if i < 8 else "Python.") for i in range(10)]
+    docs += [posting(f"ds{i}", "data_scientist", "Statistics and Python." if i else "Kubernetes, Python.")
+             for i in range(10)]
+    corpus = Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in docs])
+    (kubernetes,) = corpus.contrast("ml_engineer", "data_scientist")
+    assert (kubernetes.skill, kubernetes.count_a, kubernetes.n_a, kubernetes.count_b) == ("kubernetes", 8, 10, 1)
+    assert kubernetes.diff == pytest.approx(0.7) and 0 < kubernetes.ci95[0] < 0.7 < kubernetes.ci95[1]
+    assert kubernetes.examples == ("ml0", "ml1", "ml2")
+    assert [c.skill for c in corpus.contrast("data_scientist", "ml_engineer")] == ["statistics"]
+    # 2 of 3 against 0 of 4 is too few postings to be sure.
+    small = Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in [*docs[:2], docs[8], *docs[11:15]]])
+    assert small.contrast("ml_engineer", "data_scientist") == []
+
+
+def test_newcombe_interval_matches_the_published_example() -> None:
+    # Newcombe (1998), Table II, example (a): 56/70 vs 48/80 -> 0.0524 to 0.3339.
+    low, high = newcombe_interval(56, 70, 48, 80)
+    assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
+
+
+def test_a_refresh_changes_the_counts_exactly(counted: Services, tmp_path: Path) -> None:
+    changed = [dict(p) for p in POSTINGS if p["id"] != "ds4"]  # ds4 removed
+    changed[0]["description"] = "Python, SQL, Spark and statistics. A/B testing."  # ds1 now asks for Spark
+    changed.append({"id": "ds5", "title": "Data Scientist", "company": "I", "description": "Spark and R."})
+    ingest(counted, tmp_path, changed, sync=True)
+    ds = stats_json(corpus_of(counted), ["data_scientist"])["roles"]["data_scientist"]
+    assert ds["n"] == 4  # ds1, ds2, ds3, ds5
+    assert (ds["skill_counts"]["spark"], ds["skill_counts"]["sql"], ds["skill_counts"]["r"]) == (2, 1, 2)
+    docs = {d.doc_id: d for d in read_documents(published_generation(counted.settings.index_dir))}
+    assert "ds4" not in docs and "Spark" in docs["ds1"].text and docs["ds5"].exact
+
+
+def test_an_index_from_before_the_document_table_is_backfilled(counted: Services, tmp_path: Path) -> None:
+    (published_generation(counted.settings.index_dir) / FILE).unlink()
+    approximate = load_corpus(published_generation(counted.settings.index_dir), counted.taxonomy,
+                              lambda: counted.store.open_published().scan(with_texts=True))
+    assert not approximate.exact and approximate.figures("ml_engineer").counts["kubernetes"] == 2
+    ingest(counted, tmp_path, [{"id": "x1", "title": "Data Analyst", "company": "J", "description": "Excel."}],
+           name="more.jsonl")
+    docs = read_documents(published_generation(counted.settings.index_dir))
+    assert len(docs) == 9 and {d.doc_id for d in docs if d.exact} == {"x1"}
+
+
+def test_roles_are_read_from_questions_and_arguments() -> None:
+    assert roles_in("Which skills separate ML engineers from data scientists?") == ["ml_engineer", "data_scientist"]
+    assert roles_in("MLOps engineers vs machine learning engineers") == ["mlops_ai_engineer", "ml_engineer"]
+    assert resolve_roles(["ml_engineer", "Data Scientists", "data engineer"]) == [
+        "ml_engineer", "data_scientist", "data_engineer"]
+    with pytest.raises(StatsError, match="unknown role 'astronaut'"):
+        resolve_roles(["astronaut"])
+
+
+def test_a_posting_is_judged_by_its_content_not_its_title(counted: Services) -> None:
+    corpus = corpus_of(counted)
+    result = classify("Data Scientist wanted. You will deploy PyTorch models with Docker and Kubernetes, in Python.",
+                      corpus)
+    assert result.best.role == "ml_engineer" and {"pytorch", "docker", "kubernetes"} <= set(result.skills)
+    assert "kubernetes" in {s for s, _, _ in result.distinctive}
+    assert "ML engineer" in result.why(corpus)

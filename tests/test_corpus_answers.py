@@ -1,0 +1,82 @@
+"""Figures questions and posting checks through the assistant and the API (fakes)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from assistant.container import Services
+from assistant.corpus_answers import figures_request, looks_like_posting
+from tests.fakes import ScriptedChat
+from ui.served import ServedIndex
+
+ML_POSTING = """Senior Machine Learning Engineer (title says data scientist, content says otherwise)
+About the role: you will deploy and monitor PyTorch models in production.
+Responsibilities:
+- Build model serving on Kubernetes and Docker, with CI/CD
+- Own the MLOps tooling (MLflow) and the feature store
+Requirements:
+- 5+ years of experience with Python and software engineering
+- AWS or GCP
+Nice to have: Spark"""
+
+
+def test_figures_questions_are_recognised_and_others_are_not(api_services: Services) -> None:
+    corpus = ServedIndex(api_services).corpus()
+    assert figures_request("Which skills separate ML engineers from data scientists?", corpus) == (
+        ["ml_engineer", "data_scientist"], [])
+    roles, skills = figures_request("How many data engineer postings ask for Spark?", corpus)
+    assert (roles, skills) == (["data_engineer"], ["spark"])
+    roles, skills = figures_request("What share of postings mention SQL?", corpus)
+    assert skills == ["sql"] and "data_scientist" in roles and "other" not in roles
+    for ordinary in ("What's the difference between an ML engineer and a data scientist?",
+                     "Do ML engineers need to know statistics?", "What does a data engineer do?"):
+        assert figures_request(ordinary, corpus) is None, ordinary
+    assert looks_like_posting(ML_POSTING) and not looks_like_posting("What are the requirements for an ML engineer?")
+
+
+def test_a_figures_question_cites_the_exact_counts(api_services: Services, chat: ScriptedChat) -> None:
+    served = ServedIndex(api_services)
+    corpus = served.corpus()
+    n = corpus.figures("data_engineer").n
+    spark = corpus.figures("data_engineer").counts.get("spark", 0)
+    extractive = served.assistant("extractive").ask("How many data engineer postings ask for Spark?")
+    assert extractive.sources[0].kind == "figures" and extractive.sources[0].id == "figures"
+    assert f"Data engineer postings (n={n}): Spark {spark / n:.0%} ({spark})" in extractive.sources[0].text
+    assert extractive.answer.startswith(f"Data engineer postings (n={n}): Spark") and "[1]" in extractive.answer
+    assert any(s.kind == "article" for s in extractive.sources) and not extractive.declined
+
+    chat.enqueue(f"{spark} of the {n} data engineer postings mention Spark [1].")
+    local = served.assistant().ask("How many data engineer postings ask for Spark?")
+    assert local.answer == f"{spark} of the {n} data engineer postings mention Spark [1]."
+    prompt = chat.calls[-1][-1]["content"]
+    assert f"(n={n})" in prompt  # the model was given the figures
+    served.close()
+
+
+def test_a_pasted_posting_gets_its_role_by_content(api_services: Services) -> None:
+    served = ServedIndex(api_services)
+    answer = served.assistant().ask(ML_POSTING)
+    assert answer.answer.startswith(("It reads most like an ML engineer posting", "It reads most like an MLOps"))
+    assert "PyTorch" in answer.answer and "Closest postings:" in answer.answer
+    assert [s.kind for s in answer.sources].count("posting") == 3 and answer.sources[-1].kind == "article"
+    served.close()
+
+
+def test_stats_and_classify_endpoints(client: TestClient) -> None:
+    stats = client.get("/api/stats", params={"roles": "ml_engineer,data_scientist", "skills": "Python,sql"}).json()
+    ml = stats["roles"]["ml_engineer"]
+    assert set(ml["skills"]) == {"python", "sql"} and 0 <= ml["skills"]["python"] <= 1 and ml["n"] > 0
+    assert set(ml["categories"]) == {"ml", "software", "cloud", "stats", "data_eng", "analytics", "business"}
+    assert "Newcombe" in stats["comparison"]["statistic"]
+    everything = client.get("/api/stats").json()
+    assert sum(r["n"] for r in everything["roles"].values()) == everything["postings"]
+    bad = client.get("/api/stats", params={"roles": "astronaut"})
+    assert bad.status_code == 400 and "unknown role 'astronaut'" in bad.json()["error"]
+    assert client.get("/api/stats", params={"skills": "cobolx"}).status_code == 400
+
+    checked = client.post("/api/classify", json={"text": ML_POSTING}).json()
+    assert checked["role"] in ("ml_engineer", "mlops_ai_engineer") and checked["why"]
+    assert {"pytorch", "kubernetes"} <= {s["skill"] for s in checked["skills"]}
+    assert len(checked["closest"]) == 3 and checked["article"][0]["kind"] == "article"
+    assert abs(sum(r["probability"] for r in checked["roles"]) - 1) < 0.01
+    assert client.post("/api/classify", json={"text": "short"}).status_code == 422
