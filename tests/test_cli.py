@@ -169,3 +169,31 @@ def test_feedback_export(run, services: Services) -> None:
     assert code == 0 and out.splitlines()[0] == "id,created,rating,comment,question,answer,sources,backend"
     code, _, err = run("feedback", "export", "--format", "xml")
     assert code == 3 and "expected jsonl or csv" in err
+
+
+def test_stats_and_classify_commands(run, tmp_path: Path) -> None:
+    from tests.test_analytics import POSTINGS
+
+    code, _, err = run("stats")
+    assert code == 4 and "python -m assistant build" in err
+    run("ingest", str(write_jsonl(tmp_path / "feed.jsonl", POSTINGS)))
+    code, out, _ = run("stats", "--roles", "data scientist,ml_engineer", "--skills", "python,SQL", "--json")
+    figures = json.loads(out)
+    assert code == 0 and figures["postings"] == 8 and figures["exact"] is True
+    assert figures["roles"]["data_scientist"]["skills"] == {"python": 0.5, "sql": 0.5}
+    assert figures["roles"]["ml_engineer"]["skill_counts"] == {"python": 3, "sql": 0}
+    assert figures["comparison"]["a"] == "data_scientist" and "Newcombe" in figures["comparison"]["statistic"]
+    code, out, _ = run("stats", "--roles", "ml_engineer,data_scientist")
+    assert code == 0 and "postings (n)" in out and "Python" in out and "asked for more by ml_engineer" in out
+    code, _, err = run("stats", "--skills", "cobolx")
+    assert code == 3 and "unknown skill" in err
+
+    job = tmp_path / "job.txt"
+    job.write_text("We need someone to deploy PyTorch models with Docker and Kubernetes, in Python.", encoding="utf-8")
+    code, out, _ = run("classify", str(job), "--json")
+    checked = json.loads(out)
+    assert code == 0 and checked["role"] == "ml_engineer" and checked["closest"]
+    code, out, _ = run("classify", str(job))
+    assert code == 0 and out.startswith("It reads most like an ML engineer posting")
+    code, _, err = run("classify", str(tmp_path / "missing.txt"))
+    assert code == 3 and "missing.txt: no such file" in err

@@ -1,0 +1,136 @@
+"""The Compare roles and Check a posting tabs, through the functions behind them."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.analytics import ROLE_LABELS, StatsError
+from assistant.container import Services, build_services
+from assistant.figures import stats_json
+from assistant.settings import Settings
+from tests.conftest import build_index, posting
+from tests.fakes import HashingEmbedder, ScriptedChat
+from ui.analytics_tabs import TOP_SKILLS, check_outputs, compare_outputs, compare_roles, posting_check
+from ui.api import make_app
+from ui.served import ServedIndex
+
+ML_POSTING = """Machine Learning Engineer
+Responsibilities:
+- Train deep learning models in PyTorch and take them through model deployment to production
+- Package services with Docker and run them on Kubernetes, with CI/CD and MLflow for experiment tracking
+Requirements:
+- Strong Python and software engineering; experience serving models at scale"""
+
+
+@pytest.fixture
+def served(api_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServedIndex]:
+    # CSV downloads go to the temp directory; keep this test's inside its own folder.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    served = ServedIndex(api_services)
+    yield served
+    served.close()
+
+
+def test_comparison_has_one_bar_per_skill_and_role_with_the_api_figures(served: ServedIndex) -> None:
+    roles = ["ml_engineer", "data_scientist"]
+    result = compare_roles(served, roles)
+    corpus = served.corpus()
+    stats = stats_json(corpus, roles)
+
+    assert len(result.bars) == TOP_SKILLS * 2
+    assert set(result.bars["role"]) == {"ML engineer", "data scientist"}
+    by_name = {s.name: s.id for s in corpus.taxonomy.skills.values()}
+    for row in result.bars.itertuples():
+        role = next(r for r in roles if ROLE_LABELS[r] == row.role)
+        skill = by_name[row.name]
+        assert row.share == pytest.approx(stats["roles"][role]["skills"][skill] * 100)
+        assert row.count == stats["roles"][role]["skill_counts"][skill]
+        assert row.n == stats["roles"][role]["n"]
+    # The top skills by their highest share in either role, the bars of one skill side by side.
+    highest = result.bars.groupby("name", sort=False)["share"].max().tolist()
+    assert highest == sorted(highest, reverse=True)
+    assert result.order[:2] == [f"{result.bars['name'][0]} · ML engineer", f"{result.bars['name'][0]} · data scientist"]
+
+    assert list(result.table.columns[:4]) == ["skill", "ML engineer %", "ML engineer count", "ML engineer n"]
+    assert len(result.table) == TOP_SKILLS
+    assert result.csv.suffix == ".csv" and result.csv.is_relative_to(tempfile.gettempdir())
+    pd.testing.assert_frame_equal(pd.read_csv(result.csv), result.table, check_dtype=False)
+
+
+def test_two_roles_get_the_skills_that_separate_them_with_the_statistic(served: ServedIndex) -> None:
+    notes = compare_roles(served, ["ML engineer", "data scientist"]).notes
+    stats = stats_json(served.corpus(), ["ml_engineer", "data_scientist"])
+    first = stats["comparison"]["a_over_b"][0]
+    assert f"**{stats['postings']} postings**" in notes and "n=8" in notes
+    assert "Newcombe" in notes and "95% interval" in notes
+    assert "### Asked for more by ML engineer than data scientist postings" in notes
+    assert f"{first['diff'] * 100:+.0f} ({first['ci95'][0] * 100:+.0f} to {first['ci95'][1] * 100:+.0f})" in notes
+    assert f"`{first['examples'][0]}`" in notes
+    assert "Approximate" not in notes  # the sample index has its document table
+
+
+def test_chosen_skills_and_categories(served: ServedIndex) -> None:
+    chosen = compare_roles(served, ["data_engineer", "data_analyst", "ml_engineer"], ["sql", "PyTorch"])
+    assert list(chosen.bars["name"]) == ["SQL"] * 3 + ["PyTorch"] * 3
+    assert "Choose exactly two roles" in chosen.notes
+
+    categories = compare_roles(served, ["data_engineer"], view="categories")
+    assert list(categories.table.columns) == ["category", "data engineer %", "data engineer count", "data engineer n"]
+    assert len(categories.table) == 7 and categories.csv.name == "categories-data_engineer.csv"
+
+
+def test_an_unknown_or_missing_role_gets_a_clear_message(served: ServedIndex) -> None:
+    with pytest.raises(StatsError, match="unknown role 'astronaut'"):
+        compare_roles(served, ["astronaut"])
+    chart, table, csv, notes = compare_outputs(served, ["astronaut"], [], "skills")
+    assert (chart, table, csv) == (None, None, None) and notes.startswith("**Cannot compare:** unknown role")
+    assert "at least one role" in compare_outputs(served, [], None, "skills")[3]
+    assert "unknown skill" in compare_outputs(served, ["ml_engineer"], ["juggling"], "skills")[3]
+
+
+def test_an_ml_engineering_description_reads_like_ml_engineering(served: ServedIndex) -> None:
+    view = posting_check(served, ML_POSTING)
+    assert "Reads most like: ML engineer" in view.html or "Reads most like: MLOps / AI engineer" in view.html
+    assert "PyTorch" in view.html and "Content profile" in view.html and "Closest postings" in view.html
+    assert "What the article says" in view.html
+    assert view.fits["probability"].sum() == pytest.approx(100, abs=0.1)
+    assert set(view.fits["role"].head(2)) <= {"ML engineer", "MLOps / AI engineer", "research scientist"}
+
+
+def test_posting_text_is_escaped(settings: Settings, tmp_path: Path) -> None:
+    script, img = "<script>alert(1)</script>", "<img src=x onerror=alert(1)>"
+    services = build_services(settings.model_copy(update={"min_relevance": 0.2}), embedder=HashingEmbedder(),
+                              chat=ScriptedChat())
+    build_index(services, [posting(99, title=f"{img} Machine Learning Engineer", company="Evil <b>Corp</b>",
+                                   description=f"{ML_POSTING}\n{script} {img}")], tmp_path)
+    served = ServedIndex(services)
+    rendered = posting_check(served, f"{ML_POSTING}\n{script} {img}").html
+    served.close()
+    assert "p99" in rendered  # the planted posting is the closest one
+    assert "<script" not in rendered and "<img" not in rendered and "<b>" not in rendered
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered and "&lt;img src=x onerror=alert(1)&gt;" in rendered
+    assert "Evil &lt;b&gt;Corp&lt;/b&gt;" in rendered
+
+
+def test_empty_or_tiny_input_gets_a_friendly_message(served: ServedIndex) -> None:
+    for text in ("", "   ", "PyTorch please"):
+        html, fits = check_outputs(served, text)
+        assert "Paste a job description" in html and fits is None
+
+
+def test_the_chat_page_builds_with_the_new_tabs(api_services: Services) -> None:
+    with TestClient(make_app(api_services)) as client:
+        assert client.get("/").status_code == 200
+        config = client.get("/config").json()
+    labels = {c["props"].get("label") for c in config["components"]}
+    assert {"Chat", "Compare roles", "Check a posting", "Admin"} <= labels
+    # Only the chat's "ask" is offered to API clients; /api/stats and /api/classify serve scripts.
+    public = {d.get("api_name") for d in config["dependencies"] if d.get("api_visibility", "public") == "public"}
+    assert public == {"ask"}
