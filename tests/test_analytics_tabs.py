@@ -89,8 +89,8 @@ def test_chosen_skills_and_categories(served: ServedIndex) -> None:
 def test_an_unknown_or_missing_role_gets_a_clear_message(served: ServedIndex) -> None:
     with pytest.raises(StatsError, match="unknown role 'astronaut'"):
         compare_roles(served, ["astronaut"])
-    chart, table, csv, notes = compare_outputs(served, ["astronaut"], [], "skills")
-    assert (chart, table, csv) == (None, None, None) and notes.startswith("**Cannot compare:** unknown role")
+    chart, table, csv, notes, order = compare_outputs(served, ["astronaut"], [], "skills")
+    assert (chart, table, csv, order) == (None, None, None, []) and notes.startswith("**Cannot compare:** unknown role")
     assert "at least one role" in compare_outputs(served, [], None, "skills")[3]
     assert "unknown skill" in compare_outputs(served, ["ml_engineer"], ["juggling"], "skills")[3]
 

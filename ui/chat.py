@@ -116,12 +116,15 @@ def _text(content: Any) -> str:
 
 def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
     from ui.admin import admin_tab
+    from ui.analytics_tabs import check_tab, compare_tab
 
     with gr.Blocks(title="Role assistant") as blocks:
         gr.Markdown("## Role assistant\nAsk about data and ML roles. Answers cite the article and job postings they use.")
         with gr.Tabs():
             with gr.Tab("Chat"):
                 chat_tab(served, queue, blocks)
+            compare_tab(served)
+            check_tab(served)
             admin_tab(served)
     return blocks
 

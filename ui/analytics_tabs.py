@@ -1,0 +1,305 @@
+"""The chat page's figures tabs: compare the skills roles ask for across every indexed
+posting, and check which role a pasted job description reads like.
+
+The figures are the ones /api/stats and /api/classify return (`stats_json`,
+`check_posting`), so the page, the API and the CLI never disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import gradio as gr
+import pandas as pd
+
+from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, StatsError, resolve_roles
+from assistant.answer import Source
+from assistant.errors import AssistantError
+from assistant.figures import stats_json
+from assistant.pipeline import PostingCheck
+from assistant.roles import ROLE_FAMILIES
+from assistant.skills import CATEGORIES
+from ui.served import ServedIndex
+
+View = Literal["skills", "categories"]
+DEFAULT_ROLES = ["ml_engineer", "data_scientist"]
+TOP_SKILLS = 15
+MIN_WORDS = 8  # fewer words than this is not a job description worth classifying
+# One colour per role whatever else is chosen, so a role keeps its colour between comparisons.
+ROLE_COLORS = {
+    "ML engineer": "#4C78A8", "data scientist": "#F58518", "data engineer": "#54A24B", "data analyst": "#E45756",
+    "MLOps / AI engineer": "#72B7B2", "research scientist": "#B279A2", "business analyst": "#9D755D",
+    "other": "#BAB0AC",
+}
+BARS = ("name", "role", "share", "count", "n", "bar")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    bars: pd.DataFrame  # one row per (skill or category, role): the chart's data
+    table: pd.DataFrame  # one row per skill or category, share % and count for each role
+    csv: Path  # the table as CSV
+    notes: str  # Markdown: the postings counted, and with two roles what separates them
+    order: list[str]  # the chart's bars, left to right
+
+
+@dataclass(frozen=True)
+class CheckView:
+    html: str
+    fits: pd.DataFrame  # one row per role: the chance the posting is of that role
+
+
+def compare_roles(served: ServedIndex, roles: Sequence[str], skills: Sequence[str] = (),
+                  view: View = "skills") -> Comparison:
+    """The share of each role's postings that mention each skill (or any skill of a
+    category). No skills chosen: the TOP_SKILLS with the highest share in any chosen role."""
+    corpus = served.corpus()
+    chosen_roles = resolve_roles(roles)
+    if not chosen_roles:
+        raise StatsError("choose at least one role to compare")
+    chosen_skills = corpus.taxonomy.resolve(skills) if skills else None
+    stats = stats_json(corpus, chosen_roles, chosen_skills)
+    figures = stats["roles"]
+    if view == "categories":
+        # The share is of postings that mention any skill of the category, as /api/stats gives it.
+        rows = [(CATEGORIES[c], {r: (figures[r]["categories"][c], corpus.figures(r).category_counts.get(c, 0))
+                                 for r in chosen_roles}) for c in CATEGORIES]
+        rows.sort(key=lambda row: -max(share for share, _ in row[1].values()))
+    else:
+        ids = chosen_skills or sorted(
+            corpus.taxonomy.skills, key=lambda s: -max(figures[r]["skills"][s] for r in chosen_roles))[:TOP_SKILLS]
+        rows = [(corpus.taxonomy.skills[s].name, {r: (figures[r]["skills"][s], figures[r]["skill_counts"][s])
+                                                  for r in chosen_roles}) for s in ids]
+    # BarPlot in Gradio 6.31 stacks bars that share an x value and has no grouped mode, so
+    # each bar gets its own x ("Python · ML engineer") and the role's colour; `order` puts
+    # the bars of one skill side by side, the skills by their highest share.
+    bars = pd.DataFrame(
+        [(name, ROLE_LABELS[r], _percent(share), count, figures[r]["n"], f"{name} · {ROLE_LABELS[r]}")
+         for name, by_role in rows for r, (share, count) in by_role.items()],
+        columns=list(BARS),
+    )
+    first = "skill" if view == "skills" else "category"
+    table = pd.DataFrame(
+        [[name, *(v for r in chosen_roles for v in (_percent(by_role[r][0]), by_role[r][1], figures[r]["n"]))]
+         for name, by_role in rows],
+        columns=[first, *(f"{ROLE_LABELS[r]} {c}" for r in chosen_roles for c in ("%", "count", "n"))],
+    )
+    return Comparison(bars, table, write_csv(table, f"{view}-{'-vs-'.join(chosen_roles)}.csv"),
+                      comparison_markdown(stats, chosen_roles, explicit=bool(chosen_skills)), list(bars["bar"]))
+
+
+def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: bool) -> str:
+    """What was counted, and with two roles the skills that separate them both ways."""
+    lines = [f"**{stats['postings']} postings** in the index. A posting counts for a skill when its text mentions "
+             "it; its role comes from its title. Role sizes: "
+             + ", ".join(f"{_md(ROLE_LABELS[r])} n={stats['roles'][r]['n']}" for r in roles) + "."]
+    if not stats["exact"]:
+        lines.append("**Approximate:** this index predates the document table, so postings are rebuilt from their "
+                     "chunks. Refresh the index for exact counts.")
+    small = [r for r in roles if stats["roles"][r]["n"] < MIN_ROLE_POSTINGS]
+    if small:
+        lines.append("**Few postings** for " + ", ".join(_md(ROLE_LABELS[r]) for r in small)
+                     + ": their shares can move a lot with one more posting.")
+    comparison = stats.get("comparison")
+    if comparison is None:
+        lines.append("Choose exactly two roles to see the skills that separate them.")
+        return "\n\n".join(lines)
+    a, b = ROLE_LABELS[comparison["a"]], ROLE_LABELS[comparison["b"]]
+    scope = "the chosen skills" if explicit else "every skill in the taxonomy"
+    for more, less, contrasts in ((a, b, comparison["a_over_b"]), (b, a, comparison["b_over_a"])):
+        lines.append(f"### Asked for more by {_md(more)} than {_md(less)} postings")
+        if not contrasts:
+            lines.append(f"None of {scope} has a 95% interval of the difference above zero.")
+            continue
+        rows = [f"| Skill | {_md(more)} | {_md(less)} | Difference, points (95% interval) | Examples |",
+                "|---|---|---|---|---|"]
+        for c in contrasts:
+            low, high = c["ci95"]
+            rows.append(
+                f"| {_md(c['name'])} | {c['share_a']:.0%} ({c['count_a']}/{c['n_a']}) "
+                f"| {c['share_b']:.0%} ({c['count_b']}/{c['n_b']}) "
+                f"| {c['diff'] * 100:+.0f} ({low * 100:+.0f} to {high * 100:+.0f}) "
+                f"| {', '.join(_code(e) for e in c['examples'])} |"
+            )
+        lines.append("\n".join(rows))
+    lines.append(f"**Statistic:** {_md(comparison['statistic'])}. Only skills whose interval lies above zero are "
+                 f"listed, surest first, out of {scope}.")
+    return "\n\n".join(lines)
+
+
+def compare_outputs(served: ServedIndex, roles: Sequence[str] | None, skills: Sequence[str] | None,
+                    view: View) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str | None, str, list[str]]:
+    """What the Compare tab shows: chart, table, CSV, notes and the bars' order, or the
+    reason there are none."""
+    try:
+        result = compare_roles(served, roles or [], skills or [], view)
+    except AssistantError as exc:
+        return None, None, None, f"**Cannot compare:** {_md(str(exc))}", []
+    return result.bars, result.table, str(result.csv), result.notes, result.order
+
+
+def posting_check(served: ServedIndex, text: str) -> CheckView:
+    """The role a pasted description reads like and why, shown as text (nothing from the
+    posting is rendered as HTML)."""
+    text = (text or "").strip()
+    if len(text.split()) < MIN_WORDS:
+        return CheckView("<p>Paste a job description (its responsibilities and requirements, a few lines at "
+                         "least) and press <b>Check</b>.</p>", _empty_fits())
+    try:
+        check = served.assistant("extractive").check_posting(text)
+    except AssistantError as exc:
+        return CheckView(f"<p><b>Cannot check this posting:</b> {html.escape(str(exc))}</p>", _empty_fits())
+    fits = pd.DataFrame([(ROLE_LABELS[f.role], _percent(f.probability), f.n) for f in check.result.fits],
+                        columns=["role", "probability", "n"])
+    return CheckView(check_html(check), fits)
+
+
+def check_html(check: PostingCheck) -> str:
+    result, corpus = check.result, check.corpus
+    names = corpus.taxonomy.skills
+    best = ROLE_LABELS[result.best.role]
+    e = html.escape
+    parts = [f"<h3>Reads most like: {e(best)}</h3>" if result.skills else "<h3>No known skills mentioned</h3>",
+             f"<p>{e(result.why(corpus))}</p>"]
+    if result.skills:
+        parts.append("<h4>Content profile</h4><p>Share of its skill mentions in each category.</p><table>"
+                     + "".join(f"<tr><td>{e(label)}</td><td style='text-align:right'>{result.profile[c]:.0%}</td></tr>"
+                               for c, label in CATEGORIES.items() if result.profile.get(c))
+                     + "</table>")
+        parts.append("<h4>Skills it mentions</h4><p>" + e(", ".join(names[s].name for s in result.skills)) + "</p>")
+    if result.distinctive:
+        parts.append(f"<h4>Distinctive for {e(best)}</h4><ul>" + "".join(
+            f"<li>{e(names[s].name)}: {a:.0%} of {e(best)} postings, {b:.0%} of the others</li>"
+            for s, a, b in result.distinctive[:8]) + "</ul>")
+    if result.skills and result.best.missing:
+        figures = corpus.figures(result.best.role)
+        parts.append(f"<h4>Typical of {e(best)} postings but not mentioned</h4><ul>" + "".join(
+            f"<li>{e(names[s].name)}: {figures.share(s):.0%} of {e(best)} postings</li>"
+            for s in result.best.missing[:8]) + "</ul>")
+    parts.append("<h4>Closest postings</h4>" + postings_html(check.closest))
+    if check.article:
+        parts.append("<h4>What the article says</h4>" + postings_html(check.article))
+    return "\n".join(parts)
+
+
+def postings_html(sources: Sequence[Source]) -> str:
+    """Each source as "title at company (posting id)" with its text folded away, all escaped.
+    The classes are the chat's Sources panel's, so they look the same."""
+    if not sources:
+        return "<div class='sources'><em>None found.</em></div>"
+    items = []
+    for s in sources:
+        where = f" at {html.escape(s.company)}" if s.company else ""
+        about = s.id.partition("#")[0] if s.kind == "posting" else s.kind
+        role = f" · {html.escape(ROLE_LABELS.get(s.role, s.role))}" if s.role else ""
+        body = html.escape(s.text.partition("\n")[2] or s.text)
+        items.append(f"<details><summary>{html.escape(s.title)}{where} <small>({html.escape(about)}{role})</small>"
+                     f"</summary><div class='text'>{body}</div></details>")
+    return "<div class='sources'>" + "".join(items) + "</div>"
+
+
+def check_outputs(served: ServedIndex, text: str) -> tuple[str, Any]:
+    view = posting_check(served, text)
+    return view.html, (view.fits if len(view.fits) else None)
+
+
+_csv_lock = threading.Lock()
+
+
+def write_csv(table: pd.DataFrame, name: str) -> Path:
+    """The table as a CSV file in the temp directory, where Gradio may serve files from. One
+    folder per content, so asking again for the same figures reuses the file."""
+    data = table.to_csv(index=False).encode("utf-8")
+    path = Path(tempfile.gettempdir()) / "role-assistant" / hashlib.sha256(data).hexdigest()[:16] / name
+    with _csv_lock:
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Written aside, then renamed: another process never downloads half a file.
+            partial = path.with_name(f".{name}.{os.getpid()}")
+            partial.write_bytes(data)
+            partial.replace(path)
+    return path
+
+
+def _percent(share: float) -> float:
+    return round(share * 100, 2)
+
+
+def _empty_fits() -> pd.DataFrame:
+    return pd.DataFrame({"role": pd.Series(dtype=str), "probability": pd.Series(dtype=float),
+                         "n": pd.Series(dtype=int)})
+
+
+def _md(text: str) -> str:
+    """Text shown as written in Markdown (taxonomy names such as "C#" or "Presto / Trino")."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _code(text: str) -> str:
+    """Inline code for ids that come from postings; a pipe would end a table cell."""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def compare_tab(served: ServedIndex) -> None:
+    taxonomy = served.services.taxonomy
+    with gr.Tab("Compare roles") as tab:
+        gr.Markdown("Which skills the postings of each role ask for, counted over every indexed posting.")
+        with gr.Row():
+            roles = gr.Dropdown([(ROLE_LABELS[r], r) for r in ROLE_FAMILIES], value=DEFAULT_ROLES, multiselect=True,
+                                label="Roles", scale=2)
+            skills = gr.Dropdown([(s.name, s.id) for s in taxonomy.skills.values()], value=[], multiselect=True,
+                                 label=f"Skills (none: the {TOP_SKILLS} most asked for)", scale=3)
+            view = gr.Radio([("Skills", "skills"), ("Categories", "categories")], value="skills", label="Show",
+                            scale=1, min_width=160)
+        with gr.Row():
+            run = gr.Button("Compare", variant="primary")
+            download = gr.DownloadButton("Download CSV", value=None, variant="secondary")
+        chart = gr.BarPlot(x="bar", y="share", color="role", x_title=" ", y_title="Share of postings (%)",
+                           y_lim=[0, 100], color_map=ROLE_COLORS, color_title="Role", x_label_angle=-40, height=420,
+                           tooltip=["name", "role", "share", "count", "n"], show_label=False)
+        table = gr.Dataframe(label="Share of postings (%) and counts", interactive=False, wrap=True)
+        notes = gr.Markdown()
+
+        order = gr.State([])
+
+        def show(r: list[str] | None, s: list[str] | None, v: View) -> tuple[Any, ...]:
+            return compare_outputs(served, r, s, v)
+
+        # The bars' order is set once the new rows are in: the chart redraws on a new `sort`
+        # with whatever rows it holds at that moment, so both in one update can show the
+        # previous rows. /api/stats serves scripts; these events only serve the tab.
+        for trigger in (run.click, view.change, tab.select):
+            trigger(show, inputs=[roles, skills, view], outputs=[chart, table, download, notes, order],
+                    api_visibility="private",
+                    ).then(lambda o: gr.BarPlot(sort=o), inputs=order, outputs=chart, api_visibility="private")
+
+
+def check_tab(served: ServedIndex) -> None:
+    with gr.Tab("Check a posting"):
+        gr.Markdown("Paste a job description: see which role its content reads like (whatever its title says), "
+                    "why, the closest postings in the index and what the article says about that role.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
+                text = gr.Textbox(label="Job description", lines=16, max_lines=40,
+                                  placeholder="Responsibilities… Requirements…")
+                run = gr.Button("Check", variant="primary")
+                fits = gr.BarPlot(x="role", y="probability", y_title="Probability (%)", y_lim=[0, 100], sort="-y",
+                                  x_label_angle=-30, height=260, label="Role fit", show_label=True)
+            with gr.Column(scale=1, min_width=300):
+                report = gr.HTML("<p>The result appears here.</p>")
+
+        def show(t: str) -> tuple[str, Any]:
+            return check_outputs(served, t)
+
+        # /api/classify serves scripts; this event only serves the tab.
+        run.click(show, inputs=text, outputs=[report, fits], api_visibility="private")
