@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from assistant.analytics import ROLE_LABELS, Corpus, roles_in, without_roles
 from assistant.answer import Source
 from assistant.classify import Classification
-from assistant.figures import figures_passage
+from assistant.figures import figures_passage, figures_sentences
 from assistant.types import Hit
 
 # Words that ask for a count, a share or a ranking across postings. A bare "statistics"
@@ -89,10 +89,11 @@ def _excerpt(text: str, corpus: Corpus, skill: str, width: int = 300) -> str:
 
 
 def figures_summary(corpus: Corpus, roles: Sequence[str], skills: Sequence[str]) -> str:
-    """One or two sentences that lead an extractive answer to a figures question."""
-    passage = figures_passage(corpus, roles, skills)
-    sentences = re.split(r"(?<=\.)\s+(?=[A-Z])", passage)
-    return " ".join(sentences[1:3]) + " [1]"
+    """The sentences that lead an extractive answer to a figures question: what separates
+    two roles when the question names two, else each role's figures."""
+    sentences = figures_sentences(corpus, roles, skills)
+    per_role, separating = sentences[1:1 + len(roles)], sentences[1 + len(roles):]
+    return " ".join(separating or per_role[:3]) + " [1]"
 
 
 def posting_check_text(result: Classification, corpus: Corpus, closest: Sequence[Source],

@@ -78,16 +78,17 @@ def stats_lines(corpus: Corpus, roles: Sequence[str], skills: Sequence[str] | No
     return lines
 
 
-def figures_passage(corpus: Corpus, roles: Sequence[str], skills: Sequence[str]) -> str:
-    """The exact figures a question asks about, as one passage an answer can cite."""
+def figures_sentences(corpus: Corpus, roles: Sequence[str], skills: Sequence[str]) -> list[str]:
+    """The exact figures a question asks about: a scope sentence, one per role, and with
+    two roles one per direction of the skills that separate them."""
     names = corpus.taxonomy.skills
-    parts = [f"Exact counts over all {len(corpus.profiles)} job postings in the index (a posting counts "
-             f"when its text mentions the skill; its role comes from its title)."]
+    sentences = [f"Exact counts over all {len(corpus.profiles)} job postings in the index (a posting counts "
+                 f"when its text mentions the skill; its role comes from its title)."]
     for role in roles:
         f = corpus.figures(role)
         chosen = list(skills) or sorted(names, key=lambda s: -f.share(s))[:8]
         listed = ", ".join(f"{names[s].name} {f.share(s):.0%} ({f.counts.get(s, 0)})" for s in chosen)
-        parts.append(f"{ROLE_LABELS[role].capitalize()} postings (n={f.n}): {listed}.")
+        sentences.append(f"{_capital(ROLE_LABELS[role])} postings (n={f.n}): {listed}.")
     if len(roles) == 2:
         for a, b in (roles, roles[::-1]):
             contrasts = corpus.contrast(a, b, skills or None, top=5)
@@ -95,8 +96,17 @@ def figures_passage(corpus: Corpus, roles: Sequence[str], skills: Sequence[str])
                 listed = "; ".join(f"{names[c.skill].name} {c.count_a / c.n_a:.0%} vs {c.count_b / c.n_b:.0%} "
                                    f"(+{c.diff * 100:.0f} points, 95% interval {c.ci95[0] * 100:.0f} to "
                                    f"{c.ci95[1] * 100:.0f})" for c in contrasts)
-                parts.append(f"Skills {ROLE_LABELS[a]} postings ask for more than {ROLE_LABELS[b]} postings: {listed}.")
-    return " ".join(parts)
+                sentences.append(f"Skills {ROLE_LABELS[a]} postings ask for more than {ROLE_LABELS[b]} postings "
+                                 f"(n={contrasts[0].n_a} vs n={contrasts[0].n_b}): {listed}.")
+    return sentences
+
+
+def figures_passage(corpus: Corpus, roles: Sequence[str], skills: Sequence[str]) -> str:
+    return " ".join(figures_sentences(corpus, roles, skills))
+
+
+def _capital(label: str) -> str:
+    return label[:1].upper() + label[1:]
 
 
 def classification_json(result: Classification, corpus: Corpus) -> dict[str, Any]:

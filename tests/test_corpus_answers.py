@@ -45,6 +45,12 @@ def test_a_figures_question_cites_the_exact_counts(api_services: Services, chat:
     assert extractive.answer.startswith(f"Data engineer postings (n={n}): Spark") and "[1]" in extractive.answer
     assert any(s.kind == "article" for s in extractive.sources) and not extractive.declined
 
+    separate = served.assistant("extractive").ask("Which skills separate ML engineers from data scientists?")
+    ml, ds = corpus.figures("ml_engineer").n, corpus.figures("data_scientist").n
+    assert separate.answer.startswith(
+        f"Skills ML engineer postings ask for more than data scientist postings (n={ml} vs n={ds}): ")
+    assert "95% interval" in separate.answer and [s.kind for s in separate.sources][:2] == ["figures", "article"]
+
     chat.enqueue(f"{spark} of the {n} data engineer postings mention Spark [1].")
     local = served.assistant().ask("How many data engineer postings ask for Spark?")
     assert local.answer == f"{spark} of the {n} data engineer postings mention Spark [1]."
