@@ -248,6 +248,22 @@ def test_the_admin_tab_uploads_postings_and_shows_the_summary(browser, live: Liv
     assert hits[0]["doc_id"] == "web-1"
 
 
+def test_compare_roles_shows_a_chart_a_table_and_a_csv(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live.url + "/")
+    page.get_by_role("tab", name="Compare roles").click()
+    page.get_by_role("button", name="Compare").click()
+    expect(page.get_by_text("Asked for more by ML engineer than data scientist postings")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Python", exact=True).first).to_be_visible()  # a cell of the table
+    expect(page.locator(".vega-embed, canvas, svg[class*='marks']").first).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    csv_text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert csv_text.splitlines()[0].startswith("skill,") and "Python" in csv_text
+    page.screenshot(path=str(ARTIFACTS / "compare-roles.png"), full_page=True)
+    page.close()
+
+
 def test_gradio_client_calls_the_chat_like_the_readme_shows(live: Live) -> None:
     from gradio_client import Client
 
