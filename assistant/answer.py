@@ -157,10 +157,11 @@ def is_decline(text: str) -> bool:
     return "can't answer" in lowered or "cannot answer" in lowered or "can not answer" in lowered
 
 
-def check_citations(text: str, n_sources: int) -> tuple[str, set[int]]:
-    """Drop citations of sources the model was not given; return the text and what it cites."""
-    cited = {int(n) for n in _CITATION.findall(text) if 1 <= int(n) <= n_sources}
-    cleaned = _CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", text)
+def check_citations(text: str, n_sources: int, first: int = 1) -> tuple[str, set[int]]:
+    """Drop citations of sources the model was not given (it was given `first`..`n_sources`);
+    return the text and what it cites."""
+    cited = {int(n) for n in _CITATION.findall(text) if first <= int(n) <= n_sources}
+    cleaned = _CITATION.sub(lambda m: m.group(0) if first <= int(m.group(1)) <= n_sources else "", text)
     return re.sub(r"[ \t]+([.,;])", r"\1", cleaned).strip(), cited
 
 

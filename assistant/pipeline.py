@@ -118,8 +118,7 @@ class Assistant:
         yield from self._generate(question, asked, query, history, sources, timings, retrieved)
 
     def _generate(self, question: str, asked: str, query: str, history: Sequence[dict[str, str]],
-                  sources: list[Source], timings: dict[str, float], retrieved: float,
-                  fallback: str | None = None) -> Iterator[Event]:
+                  sources: list[Source], timings: dict[str, float], retrieved: float) -> Iterator[Event]:
         given = sources[: self.prompt_sources]
         pieces: list[str] = []
         first_token: float | None = None
@@ -131,11 +130,10 @@ class Assistant:
             yield Event("token", text=piece)
         text, cited = check_citations("".join(pieces), len(given))
         if is_decline(text):
-            # With figures in hand, a model that declines has misread them: give the figures.
-            text, declined = (fallback, False) if fallback else (DECLINE, True)
+            text, declined = DECLINE, True
         elif not cited:
             # An answer that cites nothing it was given is not grounded: use the evidence itself.
-            text, declined = fallback or extractive_answer(query, given), False
+            text, declined = extractive_answer(query, given), False
         else:
             declined = False
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
@@ -153,10 +151,10 @@ class Assistant:
         request = ca.figures_request(condense(asked, history), corpus)
         if request is None:
             return None
-        return self._figures(question, asked, condense(asked, history), history, corpus, *request)
+        return self._figures(question, asked, condense(asked, history), corpus, *request)
 
-    def _figures(self, question: str, asked: str, query: str, history: Sequence[dict[str, str]],
-                 corpus: Corpus, roles: list[str], skills: list[str]) -> Iterator[Event]:
+    def _figures(self, question: str, asked: str, query: str, corpus: Corpus, roles: list[str],
+                 skills: list[str]) -> Iterator[Event]:
         from assistant.corpus_answers import figures_sources, figures_summary
 
         started = time.perf_counter()
@@ -165,13 +163,28 @@ class Assistant:
         retrieved = time.perf_counter()
         timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}
         yield Event("sources", sources=sources)
+        # The figures are stated by code, exactly; the model only reports the article's view,
+        # from the article's passages alone, so it cannot misquote a number.
         lead = figures_summary(corpus, roles, skills)
-        words = extractive_answer(query, sources[1:1 + len(article)], max_sentences=1) if article else DECLINE
-        fallback = lead if is_decline(words) else f"{lead} {words}"
-        if self.chat is None:
-            yield from self._finish(question, fallback, sources, False, timings, retrieved)
+        passages = sources[1:1 + len(article)]
+        words = extractive_answer(query, passages, max_sentences=1) if passages else DECLINE
+        if self.chat is None or not passages:
+            text = lead if is_decline(words) else f"{lead} {words}"
+            yield from self._finish(question, text, sources, False, timings, retrieved)
             return
-        yield from self._generate(question, asked, query, history, sources, timings, retrieved, fallback)
+        yield Event("token", text=lead + "\n\n")
+        timings["first_token_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
+        pieces = []
+        for piece in self.chat.stream(build_messages(f"What does the article say about this? {asked}", passages),
+                                      max_tokens=self.max_answer_tokens):
+            pieces.append(piece)
+            yield Event("token", text=piece)
+        view, cited = check_citations("".join(pieces), passages[-1].n, first=passages[0].n)
+        if is_decline(view) or not cited:
+            view = "" if is_decline(words) else words
+        timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
+        text = f"{lead}\n\n{view}".strip()
+        yield Event("done", answer=Answer(question, text, sources, self.backend, False, timings))
 
     def check_posting(self, text: str) -> PostingCheck:
         """The role a job description reads like, the closest postings, and what the

@@ -188,7 +188,7 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
         )
 
     @app.get("/api/stats")
-    def stats(roles: str = "", skills: str = "") -> dict[str, Any]:
+    def stats(roles: str = "", skills: str = "", _: None = Depends(authorized)) -> dict[str, Any]:
         """Exact figures over every indexed posting. `roles` and `skills` are comma-separated
         (default: every role, every skill); with two roles, the skills that separate them."""
         from assistant.figures import stats_json
