@@ -166,6 +166,10 @@ class Assistant:
         # The figures are stated by code, exactly; the model only reports the article's view,
         # from the article's passages alone, so it cannot misquote a number.
         lead = figures_summary(corpus, roles, skills)
+        examples = [s for s in sources if s.kind == "posting"]
+        if examples:
+            lead += " Example postings: " + "; ".join(
+                s.title + (f" at {s.company}" if s.company else "") + f" [{s.n}]" for s in examples) + "."
         passages = sources[1:1 + len(article)]
         words = extractive_answer(query, passages, max_sentences=1) if passages else DECLINE
         if self.chat is None or not passages:
