@@ -41,3 +41,10 @@ class IndexBusy(AssistantError):
 
 class BackendUnavailable(AssistantError):
     exit_code = 6
+
+
+class IndexWriteError(AssistantError):
+    """The new generation could not be written (disk full, no permission); the published
+    index is untouched."""
+
+    exit_code = 7

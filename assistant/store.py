@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -35,7 +37,7 @@ from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
 
 from assistant.embeddings import ChromaEmbeddingFunction, Embedder, LangChainEmbeddings
-from assistant.errors import IndexBusy, IndexMismatch, IndexNotBuilt
+from assistant.errors import IndexBusy, IndexMismatch, IndexNotBuilt, IndexWriteError
 
 SCHEMA_VERSION = 1
 CURRENT = "CURRENT"
@@ -147,25 +149,44 @@ class IndexStore:
         without error and discarded otherwise. Call inside `locked()`."""
         new_path = self.root / self._next_generation_name()
         source = self.current_path()
-        if source is not None:
-            shutil.copytree(source, new_path)
-        else:
-            new_path.mkdir(parents=True)
         try:
+            if source is not None:
+                shutil.copytree(source, new_path)
+            else:
+                new_path.mkdir(parents=True)
             generation = self._open(new_path)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(new_path, ignore_errors=True)
+            self._raise_write_error(exc)
             raise
         try:
             yield generation
             _write_manifest(generation, self.embedder.name)
-        except BaseException:
+        except BaseException as exc:
             generation.close()
             shutil.rmtree(new_path, ignore_errors=True)
+            self._raise_write_error(exc)
             raise
         generation.close()
-        self._publish(new_path)
+        try:
+            self._publish(new_path)
+        except OSError as exc:
+            if self.current_path() != new_path:  # failed before the pointer moved
+                shutil.rmtree(new_path, ignore_errors=True)
+            self._raise_write_error(exc)
+            raise
         self._prune()
+
+    def _raise_write_error(self, exc: BaseException) -> None:
+        """Disk full or no permission becomes one clear error; anything else passes through."""
+        if isinstance(exc, OSError) or (isinstance(exc, sqlite3.OperationalError)
+                                        and re.search(r"disk|full|readonly|read-only|permission", str(exc), re.I)):
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+            raise IndexWriteError(
+                f"could not write a new index generation in {self.root}: {reason}{where}; "
+                f"the published index is unchanged and still answers"
+            ) from exc
 
     def _open(self, path: Path) -> Generation:
         built_with = _manifest_at(path).get("embedding_model")

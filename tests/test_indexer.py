@@ -171,3 +171,32 @@ def test_sync_on_a_folder_removes_postings_of_deleted_files(services: Services, 
     loaded = load_paths([folder], max_record_bytes=10_000)
     report = ingest(services, loaded.documents, sync_sources={str(folder.resolve())})
     assert (report.removed, sorted(report.unchanged)) == (["b"], ["a", "c"])
+
+
+@pytest.mark.parametrize("fail_at", ["copy", "manifest", "publish"])
+def test_a_full_disk_is_a_clear_error_and_the_old_index_still_answers(
+        services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: str) -> None:
+    import errno
+    import shutil
+
+    import assistant.store as store_module
+    from assistant.errors import IndexWriteError
+    from assistant.store import published_generation
+
+    ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(i) for i in range(3)])))
+    before = published_generation(services.store.root)
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(services.store.root / "gen-new"))
+
+    target = {"copy": (shutil, "copytree"), "manifest": (store_module, "_write_manifest"),
+              "publish": (store_module, "_fsync_tree")}[fail_at]
+    monkeypatch.setattr(*target, full)
+    with pytest.raises(IndexWriteError, match=r"No space left on device .*gen-new\); the published index is "
+                                              r"unchanged and still answers"):
+        ingest(services, docs_from(write_jsonl(tmp_path / "b.jsonl", [posting(7, title="Data Engineer")])))
+    monkeypatch.undo()
+    assert published_generation(services.store.root) == before
+    assert [p.name for p in services.store.generations()] == [before.name]  # nothing half-written left
+    with services.store.reader() as generation:
+        assert {h.doc_id for h in search(generation, services.embedder, "Posting number", k=5)} == {"p0", "p1", "p2"}

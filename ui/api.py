@@ -20,7 +20,7 @@ from assistant.analytics import StatsError, resolve_roles
 from assistant.answer import Answer
 from assistant.container import Services
 from assistant.feedback import Feedback
-from assistant.errors import AssistantError, BackendUnavailable, CorpusError, IndexBusy, IndexNotBuilt
+from assistant.errors import AssistantError, BackendUnavailable, CorpusError, IndexBusy, IndexNotBuilt, IndexWriteError
 from assistant.pipeline import Assistant
 from assistant.search import FILTER_FIELDS
 from assistant.store import read_manifest
@@ -31,7 +31,7 @@ from ui.served import FairQueue, ServedIndex
 
 MAX_MESSAGE_CHARS = 4000
 MAX_BODY_BYTES = 1_000_000
-_STATUS = {StatsError: 400, IndexNotBuilt: 503, BackendUnavailable: 503, IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415,
+_STATUS = {StatsError: 400, IndexWriteError: 507, IndexNotBuilt: 503, BackendUnavailable: 503, IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415,
            CorpusError: 400}
 # Paths that take files; everything else is held to MAX_BODY_BYTES.
 _UPLOAD_PATHS = ("/api/postings", "/gradio_api/upload")
