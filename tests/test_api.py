@@ -153,3 +153,18 @@ def test_article_sources_name_their_section(client: TestClient) -> None:
     answer = client.post("/api/chat", json={"message": "Which tool does the author call the industry favorite?",
                                             "backend": "extractive", "filters": {"kind": "article"}}).json()
     assert any(s["title"].endswith("— Data scientist vs. ML engineer") for s in answer["sources"])
+
+
+def test_extractive_answers_do_not_wait_behind_the_local_model(api_services: Services) -> None:
+    from ui.served import ServedIndex, queue_for
+
+    served = ServedIndex(api_services)
+    queue = FairQueue()
+    holder = queue.ticket()  # the local model is busy with someone else's answer
+    assert queue_for(served.assistant("local"), queue) is queue
+    extractive = queue_for(served.assistant("extractive"), queue)
+    done = threading.Event()
+    threading.Thread(target=lambda: (extractive.turn().__enter__(), done.set()), daemon=True).start()
+    assert done.wait(2) and queue.ahead_of(queue.ticket()) == 1
+    queue.done(holder)
+    served.close()

@@ -27,7 +27,7 @@ from assistant.store import read_manifest
 from assistant.uploads import UnsupportedUpload, UploadTooLarge, ingest_upload
 from ui.admin import AdminRefused, check_admin
 from ui.origins import install_origin_policy
-from ui.served import FairQueue, ServedIndex
+from ui.served import FairQueue, ServedIndex, queue_for
 
 MAX_MESSAGE_CHARS = 4000
 MAX_BODY_BYTES = 1_000_000
@@ -179,10 +179,10 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
         history = [turn.model_dump() for turn in request.history]
         filters = (request.filters or Filters()).as_dict()
         if not request.stream:
-            with queue.turn():
+            with queue_for(assistant, queue).turn():
                 return assistant.ask(request.message, history, filters=filters, k=request.k).to_json()
         return StreamingResponse(
-            _stream(assistant, queue, request.message, history, filters, request.k),
+            _stream(assistant, queue_for(assistant, queue), request.message, history, filters, request.k),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -234,7 +234,7 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
         assistant = served.assistant()
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         if not request.stream:
-            with queue.turn():
+            with queue_for(assistant, queue).turn():
                 answer = assistant.ask(question, history)
             return {
                 "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": request.model,
@@ -243,7 +243,7 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
                 "sources": [asdict(s) for s in answer.sources],
             }
         return StreamingResponse(
-            _openai_stream(assistant, queue, question, history, completion_id, request.model),
+            _openai_stream(assistant, queue_for(assistant, queue), question, history, completion_id, request.model),
             media_type="text/event-stream",
         )
 

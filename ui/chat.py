@@ -14,7 +14,7 @@ from assistant.errors import AssistantError
 from assistant.feedback import Feedback
 from assistant.roles import ROLE_FAMILIES
 from assistant.store import read_manifest
-from ui.served import FairQueue, ServedIndex
+from ui.served import FairQueue, ServedIndex, queue_for
 
 EXAMPLES = [
     "What's the difference between an ML engineer and a data scientist?",
@@ -72,7 +72,7 @@ def respond(served: ServedIndex, queue: FairQueue, message: str, history: list[d
     filters = {"role_family": "" if role == ANY else role, "kind": "" if kind == ANY else kind}
     try:
         assistant = served.assistant()
-        with queue.turn():
+        with queue_for(assistant, queue).turn():
             streamed = ""
             sources: list[Source] = []
             for event in assistant.stream(message, turns, filters=filters):

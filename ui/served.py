@@ -106,3 +106,24 @@ class FairQueue:
             yield
         finally:
             self.done(ticket)
+
+
+class NoQueue(FairQueue):
+    """For answers that need no chat model (the extractive backend): never waits, so they
+    are not held up behind the local model."""
+
+    def ticket(self) -> int:
+        return 0
+
+    def ahead_of(self, ticket: int) -> int:
+        return 0
+
+    def wait(self, ticket: int, timeout: float) -> bool:
+        return True
+
+    def done(self, ticket: int) -> None:
+        pass
+
+
+def queue_for(assistant: Assistant, queue: FairQueue) -> FairQueue:
+    return queue if assistant.chat is not None else NoQueue()
