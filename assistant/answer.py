@@ -44,6 +44,11 @@ class Source:
     text: str
     score: float
 
+    @property
+    def heading(self) -> str:
+        """"Title at Company", or the title alone."""
+        return self.title + (f" at {self.company}" if self.company else "")
+
 
 @dataclass
 class Answer:
@@ -58,10 +63,10 @@ class Answer:
         return asdict(self)
 
 
-def sources_from(hits: Sequence[Hit]) -> list[Source]:
+def sources_from(hits: Sequence[Hit], start: int = 1) -> list[Source]:
     return [
         Source(n, h.chunk_id, _title(h), h.kind, h.role_family, h.company, h.text, h.score)
-        for n, h in enumerate(hits, start=1)
+        for n, h in enumerate(hits, start=start)
     ]
 
 

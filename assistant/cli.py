@@ -200,7 +200,7 @@ def classify(
     lines += ["profile: " + ", ".join(f"{c} {v:.0%}" for c, v in result.profile.items() if v)]
     if result.best.missing:
         lines += [f"typical of {result.best.role} but missing: " + ", ".join(names[s].name for s in result.best.missing[:8])]
-    lines += ["", "closest postings:"] + [f"  {s.title}" + (f" at {s.company}" if s.company else "") + f" ({s.id})"
+    lines += ["", "closest postings:"] + [f"  {s.heading} ({s.id})"
                                          for s in check.closest]
     lines += ["", "the article:"] + [f"  {s.title}: {s.text.partition(chr(10))[2][:300]}" for s in check.article]
     _emit(check.to_json(), as_json, lines)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.analytics import ROLE_LABELS, Corpus, roles_in, without_roles
-from assistant.answer import Source
+from assistant.answer import Source, sources_from
 from assistant.classify import Classification
 from assistant.figures import figures_passage, figures_sentences
 from assistant.types import Hit
@@ -58,10 +58,7 @@ def figures_sources(corpus: Corpus, roles: Sequence[str], skills: Sequence[str],
         title += f" and {len(roles) - 3} more roles"
     sources = [Source(1, "figures", title, "figures", ",".join(roles), "",
                       f"{title}\n{figures_passage(corpus, roles, skills)}", 1.0)]
-    for hit in article:
-        section = str(hit.metadata.get("section") or "")
-        sources.append(Source(len(sources) + 1, hit.chunk_id, f"{hit.title} — {section}" if section else hit.title,
-                              hit.kind, hit.role_family, hit.company, hit.text, hit.score))
+    sources += sources_from(article, start=2)
     for role, skill in _example_targets(corpus, roles, skills):
         for example in corpus.examples(role, skill, limit=1):
             if any(s.id == example.doc_id for s in sources):
@@ -109,7 +106,7 @@ def posting_check_text(result: Classification, corpus: Corpus, closest: Sequence
                      + ", ".join(names[s].name for s in result.best.missing[:5]) + ".")
     if closest:
         lines.append("Closest postings: " + "; ".join(
-            f"{s.title}" + (f" at {s.company}" if s.company else "") + f" [{s.n}]" for s in closest) + ".")
+            f"{s.heading} [{s.n}]" for s in closest) + ".")
     if article:
         first = article[0]
         body = first.text.partition("\n")[2] or first.text

@@ -148,10 +148,11 @@ class Assistant:
         if ca.looks_like_posting(asked):
             return self._posting_check(question, asked)
         corpus = self.corpus()  # type: ignore[misc]
-        request = ca.figures_request(condense(asked, history), corpus)
+        query = condense(asked, history)
+        request = ca.figures_request(query, corpus)
         if request is None:
             return None
-        return self._figures(question, asked, condense(asked, history), corpus, *request)
+        return self._figures(question, asked, query, corpus, *request)
 
     def _figures(self, question: str, asked: str, query: str, corpus: Corpus, roles: list[str],
                  skills: list[str]) -> Iterator[Event]:
@@ -169,7 +170,7 @@ class Assistant:
         examples = [s for s in sources if s.kind == "posting"]
         if examples:
             lead += " Example postings: " + "; ".join(
-                s.title + (f" at {s.company}" if s.company else "") + f" [{s.n}]" for s in examples) + "."
+                f"{s.heading} [{s.n}]" for s in examples) + "."
         passages = sources[1:1 + len(article)]
         words = extractive_answer(query, passages, max_sentences=1) if passages else DECLINE
         if self.chat is None or not passages:

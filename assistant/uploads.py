@@ -16,10 +16,10 @@ from pathlib import Path
 from assistant.container import Services
 from assistant.errors import CorpusError
 from assistant.indexer import refresh
-from assistant.sources import load_paths, require_clean
+from assistant.sources import RECORD_SUFFIXES, load_paths, require_clean
 from assistant.types import IngestReport, Rejection
 
-UPLOAD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+UPLOAD_SUFFIXES = RECORD_SUFFIXES
 
 
 class UploadTooLarge(CorpusError):

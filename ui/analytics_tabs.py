@@ -28,6 +28,7 @@ from assistant.figures import stats_json
 from assistant.pipeline import PostingCheck
 from assistant.roles import ROLE_FAMILIES
 from assistant.skills import CATEGORIES
+from ui.chat import passage_html
 from ui.served import ServedIndex
 
 View = Literal["skills", "categories"]
@@ -197,15 +198,11 @@ def postings_html(sources: Sequence[Source]) -> str:
     The classes are the chat's Sources panel's, so they look the same."""
     if not sources:
         return "<div class='sources'><em>None found.</em></div>"
-    items = []
-    for s in sources:
-        where = f" at {html.escape(s.company)}" if s.company else ""
-        about = s.id.partition("#")[0] if s.kind == "posting" else s.kind
-        role = f" · {html.escape(ROLE_LABELS.get(s.role, s.role))}" if s.role else ""
-        body = html.escape(s.text.partition("\n")[2] or s.text)
-        items.append(f"<details><summary>{html.escape(s.title)}{where} <small>({html.escape(about)}{role})</small>"
-                     f"</summary><div class='text'>{body}</div></details>")
-    return "<div class='sources'>" + "".join(items) + "</div>"
+    return "<div class='sources'>" + "".join(
+        passage_html(s.heading, (s.id.partition("#")[0] if s.kind == "posting" else s.kind)
+                     + (f" · {ROLE_LABELS.get(s.role, s.role)}" if s.role else ""), s.text)
+        for s in sources
+    ) + "</div>"
 
 
 def check_outputs(served: ServedIndex, text: str) -> tuple[str, Any]:

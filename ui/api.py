@@ -227,7 +227,7 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
     def chat_completions(request: OpenAIRequest, _: None = Depends(authorized)) -> dict[str, Any] | StreamingResponse:
         """OpenAI-compatible chat: the last user message is the question, earlier turns the
         history; the answer ends with its numbered sources."""
-        turns = [{"role": m.role, "content": _text(m.content)} for m in request.messages if m.role in ("user", "assistant")]
+        turns = [{"role": m.role, "content": message_text(m.content)} for m in request.messages if m.role in ("user", "assistant")]
         if not turns or turns[-1]["role"] != "user":
             raise HTTPException(400, "the last message must come from the user")
         question, history = turns[-1]["content"], turns[:-1]
@@ -257,16 +257,21 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
     return app
 
 
-def _text(content: str | list[dict[str, Any]]) -> str:
+def message_text(content: Any) -> str:
+    """The text of a chat message: a string, or the text parts of a list of parts (OpenAI's
+    and Gradio's message formats)."""
     if isinstance(content, str):
         return content
-    return " ".join(str(part.get("text", "")) for part in content if part.get("type") == "text")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content
+                        if isinstance(part, dict) and part.get("type", "text") == "text")
+    return str(content)
 
 
 def _sources_text(answer: Answer) -> str:
     if not answer.sources:
         return ""
-    lines = [f"[{s.n}] {s.title}" + (f" at {s.company}" if s.company else "") + f" ({s.kind}, {s.id})"
+    lines = [f"[{s.n}] {s.heading} ({s.kind}, {s.id})"
              for s in answer.sources]
     return "\n\nSources:\n" + "\n".join(lines)
 

@@ -14,6 +14,7 @@ from assistant.errors import AssistantError
 from assistant.feedback import Feedback
 from assistant.roles import ROLE_FAMILIES
 from assistant.store import read_manifest
+from ui.api import message_text
 from ui.served import FairQueue, ServedIndex, queue_for
 
 EXAMPLES = [
@@ -34,16 +35,17 @@ def sources_html(sources: list[Source]) -> str:
     """Every cited passage, as text: posting content is escaped, never rendered as HTML."""
     if not sources:
         return "<div class='sources'><em>No sources.</em></div>"
-    items = []
-    for s in sources:
-        where = f" at {html.escape(s.company)}" if s.company else ""
-        role = f" · {html.escape(s.role)}" if s.role else ""
-        body = html.escape(s.text.partition("\n")[2] or s.text)
-        items.append(
-            f"<details><summary>[{s.n}] {html.escape(s.title)}{where} <small>({html.escape(s.kind)}{role})</small>"
-            f"</summary><div class='text'>{body}</div></details>"
-        )
-    return "<div class='sources'>" + "".join(items) + "</div>"
+    return "<div class='sources'>" + "".join(
+        passage_html(f"[{s.n}] {s.heading}", s.kind + (f" · {s.role}" if s.role else ""), s.text) for s in sources
+    ) + "</div>"
+
+
+def passage_html(heading: str, note: str, text: str) -> str:
+    """One folded passage: heading and note in the summary, the text (without its title
+    line) inside. Everything escaped."""
+    body = html.escape(text.partition("\n")[2] or text)
+    return (f"<details><summary>{html.escape(heading)} <small>({html.escape(note)})</small></summary>"
+            f"<div class='text'>{body}</div></details>")
 
 
 def about_markdown(served: ServedIndex) -> str:
@@ -67,7 +69,7 @@ def respond(served: ServedIndex, queue: FairQueue, message: str, history: list[d
     if not message:
         yield history, sources_html([])
         return
-    turns = [{"role": m["role"], "content": _text(m["content"])} for m in history if m.get("role") in ("user", "assistant")]
+    turns = [{"role": m["role"], "content": message_text(m["content"])} for m in history if m.get("role") in ("user", "assistant")]
     shown = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
     filters = {"role_family": "" if role == ANY else role, "kind": "" if kind == ANY else kind}
     try:
@@ -98,20 +100,12 @@ def record_feedback(served: ServedIndex, history: list[dict[str, Any]], sources_
     position = index[0] if isinstance(index, (list, tuple)) else int(index)
     if not 0 <= position < len(history) or history[position].get("role") != "assistant":
         return "Nothing to rate there."
-    question = next((_text(m["content"]) for m in reversed(history[:position]) if m.get("role") == "user"), "")
+    question = next((message_text(m["content"]) for m in reversed(history[:position]) if m.get("role") == "user"), "")
     served.services.feedback.add(Feedback(
-        rating="up" if liked else "down", question=question, answer=_text(history[position]["content"]),
+        rating="up" if liked else "down", question=question, answer=message_text(history[position]["content"]),
         sources=sources_by_turn.get(position, []), backend=served.services.settings.backend, comment=comment or "",
     ))
     return "Thanks, your feedback was saved."
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return str(content)
 
 
 def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:

@@ -10,17 +10,18 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 
-from ui.chat import ANY, respond, sources_html
+from ui.chat import ANY, CSS, respond, sources_html
 from ui.served import FairQueue, ServedIndex
 
 WIDGET_JS = Path(__file__).with_name("static") / "widget.js"
-EMBED_CSS = """
+# The chat page's styles, made compact for a narrow iframe.
+EMBED_CSS = CSS + """
 footer { display: none !important; }
 .gradio-container { padding: 0 !important; min-width: 0 !important; }
 .gradio-container .main { padding: 6px 8px !important; }
-.sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 2px 6px; margin: 3px 0; }
-.sources summary { cursor: pointer; font-size: 0.9em; }
-.sources .text { white-space: pre-wrap; font-size: 0.85em; }
+.sources details { padding: 2px 6px; margin: 3px 0; }
+.sources summary { font-size: 0.9em; }
+.sources .text { font-size: 0.85em; }
 """
 
 
