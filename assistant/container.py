@@ -15,6 +15,7 @@ from assistant.llm import ChatModel
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
 from assistant.store import Generation, IndexStore, published_generation
+from assistant.vectorspace import vector_space
 
 if TYPE_CHECKING:
     from assistant.analytics import Corpus
@@ -59,6 +60,7 @@ class Services:
             embedder=self.embedder,
             keep_generations=self.settings.keep_generations,
             lock_timeout_s=self.settings.lock_timeout_s,
+            vectors=vector_space(self.settings.chroma_url),
         )
 
     @cached_property

@@ -37,7 +37,12 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(24, ge=0)
     article_chunk_tokens: int = Field(200, ge=32, le=512, description="Word pieces per article passage.")
     max_record_bytes: int = Field(1_000_000, ge=1_000, description="Largest accepted record.")
-    collection: str = Field("role_assistant", min_length=3)
+    collection: str = Field("role_assistant", min_length=3, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")
+    chroma_url: str = Field(
+        "",
+        description="A Chroma server (`chroma run`) to keep the vectors in, e.g. http://127.0.0.1:8000, for "
+        "several server workers or machines; empty: Chroma embedded in index_dir.",
+    )
     keep_generations: int = Field(
         3, ge=2, description="Published index generations kept on disk for readers still using them."
     )
@@ -99,6 +104,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin: expected scheme://host[:port], e.g. https://wiki.example.com")
             checked.append(f"{parts.scheme}://{parts.netloc.lower()}")
         return checked
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_chroma_url(cls, url: str) -> str:
+        url = url.strip().rstrip("/")
+        parts = urlsplit(url)
+        if url and (parts.scheme not in ("http", "https") or not parts.hostname or parts.path):
+            raise ValueError(f"{url!r} is not a Chroma server address: expected http://host:port, e.g. http://127.0.0.1:8000")
+        return url
 
     @classmethod
     def settings_customise_sources(

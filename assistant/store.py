@@ -5,7 +5,11 @@ Layout under the index directory:
     CURRENT              name of the published generation (replaced atomically)
     .refresh.lock        held by the one process allowed to refresh
     gen-<seq>-<time>-<r>/ chroma/ (PersistentClient), records.sqlite (LangChain record
-                         manager), manifest.json (counts, model, last refresh)
+                         manager), documents.sqlite (full texts), manifest.json (counts,
+                         model, last refresh)
+
+With a Chroma server (`chroma_url`), a generation's vectors are instead the server's
+collection `<collection>-<generation>`; everything else stays in the folder.
 
 A refresh copies the published generation, changes the copy, and only then points
 CURRENT at it. Readers keep using the generation they opened, so a failed or killed
@@ -30,14 +34,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import chromadb
-from chromadb.config import Settings as ChromaSettings
 from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
 
 from assistant.embeddings import ChromaEmbeddingFunction, Embedder, LangChainEmbeddings
 from assistant.errors import IndexBusy, IndexMismatch, IndexNotBuilt, IndexWriteError
+from assistant.vectorspace import EmbeddedChroma, VectorSpace
 
 SCHEMA_VERSION = 1
 CURRENT = "CURRENT"
@@ -91,8 +94,10 @@ class IndexStore:
         embedder: Embedder,
         keep_generations: int = 3,
         lock_timeout_s: float = 0.0,
+        vectors: VectorSpace | None = None,
     ) -> None:
         self.root = Path(root)
+        self.vectors = vectors or EmbeddedChroma()
         self.collection_name = collection
         self.embedder = embedder
         self.keep_generations = keep_generations
@@ -156,15 +161,17 @@ class IndexStore:
                 new_path.mkdir(parents=True)
             generation = self._open(new_path)
         except BaseException as exc:
-            shutil.rmtree(new_path, ignore_errors=True)
+            self._discard(new_path)
             self._raise_write_error(exc)
             raise
         try:
+            if source is not None:
+                self.vectors.copy(self.collection_name, source, generation.collection)
             yield generation
             _write_manifest(generation, self.embedder.name)
         except BaseException as exc:
             generation.close()
-            shutil.rmtree(new_path, ignore_errors=True)
+            self._discard(new_path)
             self._raise_write_error(exc)
             raise
         generation.close()
@@ -172,7 +179,7 @@ class IndexStore:
             self._publish(new_path)
         except OSError as exc:
             if self.current_path() != new_path:  # failed before the pointer moved
-                shutil.rmtree(new_path, ignore_errors=True)
+                self._discard(new_path)
             self._raise_write_error(exc)
             raise
         self._prune()
@@ -196,18 +203,16 @@ class IndexStore:
                 f"settings ask for {self.embedder.name!r}: set ASSISTANT_EMBEDDING_MODEL={built_with} "
                 f"or use a new ASSISTANT_INDEX_DIR and rebuild"
             )
-        client = chromadb.PersistentClient(
-            path=str(path / "chroma"),
-            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-        )
+        name = self.vectors.collection_name(self.collection_name, path)
+        client = self.vectors.client(path)
         collection = client.get_or_create_collection(
-            self.collection_name,
+            name,
             embedding_function=ChromaEmbeddingFunction(self.embedder),
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"schema_version": SCHEMA_VERSION},
         )
         embeddings = LangChainEmbeddings(self.embedder)
-        vectorstore = Chroma(client=client, collection_name=self.collection_name, embedding_function=embeddings)
+        vectorstore = Chroma(client=client, collection_name=name, embedding_function=embeddings)
         records = SQLRecordManager(
             f"chroma/{self.collection_name}", db_url=f"sqlite:///{path / 'records.sqlite'}"
         )
@@ -239,14 +244,18 @@ class IndexStore:
         current = self.current_path()
         for path in self.generations():
             if current is None or path.name > current.name:
-                shutil.rmtree(path, ignore_errors=True)
+                self._discard(path)
 
     def _prune(self) -> None:
         """Keep the last few published generations for readers that opened them earlier."""
         current = self.current_path()
         for path in self.generations()[: -self.keep_generations]:
             if path != current:
-                shutil.rmtree(path, ignore_errors=True)
+                self._discard(path)
+
+    def _discard(self, path: Path) -> None:
+        self.vectors.drop(self.collection_name, path)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def summarize(metadatas: list[dict[str, Any]]) -> dict[str, Any]:

@@ -3,8 +3,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +22,8 @@ from tests.fakes import HashingEmbedder, ScriptedChat
 
 SHARED = REPO_ROOT.parent / "shared"
 SHARED_DATA = SHARED / "data"
+# `.ci/run` starts a Chroma server and names it here; without it the tests start their own.
+CI_CHROMA_URL = os.environ.get("ASSISTANT_TEST_CHROMA_URL", "")
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +35,51 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a Chroma server on 127.0.0.1, for the tests of the server mode."""
+    if CI_CHROMA_URL:
+        yield CI_CHROMA_URL
+        return
+    folder = tmp_path_factory.mktemp("chroma-server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    chroma = Path(sys.executable).with_name("chroma")
+    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_chroma(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def wait_for_chroma(url: str, process: subprocess.Popen | None = None, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the Chroma server exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"no Chroma server at {url} after {timeout} s")
+
+
+@pytest.fixture(params=["embedded", "server"])
+def vector_mode(request: pytest.FixtureRequest) -> str:
+    """Chroma embedded in the index folder, or a Chroma server: the value of chroma_url."""
+    return request.getfixturevalue("chroma_server") if request.param == "server" else ""
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
-"""Refresh semantics with a fake embedder and a real Chroma store in a temporary folder."""
+"""Refresh semantics with a fake embedder and a real Chroma store, embedded in a temporary
+folder or on a Chroma server (every test runs in both modes)."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -10,11 +12,32 @@ from assistant.container import Services, build_services
 from assistant.errors import IndexBusy, IndexMismatch, IndexNotBuilt
 from assistant.indexer import refresh
 from assistant.search import search
+from assistant.settings import Settings
 from assistant.sources import load_paths
 from assistant.store import read_manifest
 from assistant.types import Document
 from tests.conftest import posting, write_jsonl
 from tests.fakes import HashingEmbedder
+
+
+@pytest.fixture
+def settings(tmp_path: Path, vector_mode: str) -> Settings:
+    # A collection name of its own, so the server's collections can be checked per test.
+    return Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", chroma_url=vector_mode,
+                    collection=f"t{secrets.token_hex(6)}")
+
+
+def stray_vectors(services: Services) -> set[str]:
+    """Collections on the server that belong to no generation on disk (none, embedded)."""
+    if not services.settings.chroma_url:
+        return set()
+    base = services.settings.collection
+    client = services.store.vectors.client(services.store.root)
+    try:
+        held = {c.name for c in client.list_collections() if c.name.startswith(f"{base}-")}
+    finally:
+        client.close()
+    return held - {f"{base}-{path.name}" for path in services.store.generations()}
 
 
 def docs_from(path: Path) -> list[Document]:
@@ -36,6 +59,8 @@ def test_first_ingest_then_status_and_search(services: Services, tmp_path: Path)
     assert manifest["documents"] == 6 and manifest["kind"] == {"posting": 6}
     assert manifest["chunks"] == report.chunks_added
     assert manifest["role_family"] == {"data_scientist": 5, "data_engineer": 1}
+    on_server = bool(services.settings.chroma_url)
+    assert (services.store.current_path() / "chroma").is_dir() is not on_server  # the vectors live on the server
     with services.store.reader() as generation:
         [hit] = search(generation, services.embedder, "Spark Kafka pipelines", k=1)
         assert (hit.doc_id, hit.kind, hit.role_family) == ("p9", "posting", "data_engineer")
@@ -113,6 +138,7 @@ def test_a_crash_mid_refresh_leaves_the_previous_index_answering(settings, tmp_p
 
     assert good.store.current_path() == published
     assert good.store.generations() == [published]  # the half-written copy is gone
+    assert stray_vectors(good) == set()
     assert read_manifest(good.store.root)["documents"] == before["documents"] == 3
     with good.store.reader() as generation:
         assert search(generation, good.embedder, "problem 1", k=1)[0].doc_id == "p1"
@@ -122,9 +148,14 @@ def test_a_killed_refresh_leaves_an_orphan_that_the_next_refresh_removes(service
     ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(1)])))
     orphan = services.store.root / "gen-999999-20260101T000000-dead00"
     (orphan / "chroma").mkdir(parents=True)
+    services.store.vectors.client(orphan).get_or_create_collection(f"{services.settings.collection}-{orphan.name}")
     assert services.store.current_path() != orphan
+    assert len(stray_vectors(services)) == 0  # while its folder is there, the orphan is a generation
     ingest(services, docs_from(write_jsonl(tmp_path / "b.jsonl", [posting(2)])))
     assert not orphan.exists()
+    assert stray_vectors(services) == set()
+    with services.store.reader() as generation:
+        assert {h.doc_id for h in search(generation, services.embedder, "Posting number", k=5)} == {"p1", "p2"}
 
 
 def test_a_second_refresh_at_the_same_time_is_refused(services: Services, tmp_path: Path) -> None:
@@ -141,6 +172,7 @@ def test_old_generations_are_pruned_but_recent_ones_kept_for_readers(settings, t
     generations = services.store.generations()
     assert len(generations) == settings.keep_generations
     assert generations[-1] == services.store.current_path()
+    assert stray_vectors(services) == set()
 
 
 def test_reading_before_anything_was_built_says_how_to_build(services: Services) -> None:
@@ -198,5 +230,6 @@ def test_a_full_disk_is_a_clear_error_and_the_old_index_still_answers(
     monkeypatch.undo()
     assert published_generation(services.store.root) == before
     assert [p.name for p in services.store.generations()] == [before.name]  # nothing half-written left
+    assert stray_vectors(services) == set()
     with services.store.reader() as generation:
         assert {h.doc_id for h in search(generation, services.embedder, "Posting number", k=5)} == {"p0", "p1", "p2"}
