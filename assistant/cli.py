@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -11,7 +12,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from assistant.container import Services, build_services
-from assistant.errors import AssistantError, CorpusError
+from assistant.errors import AssistantError, CorpusError, SettingsError
 from assistant.settings import load_settings
 
 app = typer.Typer(
@@ -338,17 +339,34 @@ def evaluate_command(
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Processes serving the HTTP API; more than 1 needs a Chroma server (ASSISTANT_CHROMA_URL) "
+                    "and serves the API only: the chat page runs in one process.")] = 1,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs). Models load once, before the first request."""
+    """Serve the chat page and the HTTP API (OpenAPI docs at /docs). Models load once, before the first request."""
     import uvicorn
 
     from ui.api import make_app
+    from ui.workers import SETTINGS_FILE_ENV
 
     svc = services()
     host = host or svc.settings.host
     port = port or svc.settings.port
+    if workers > 1 and not svc.settings.chroma_url:
+        raise SettingsError(
+            f"--workers {workers} needs a Chroma server: Chroma embedded in the index folder is not safe for "
+            f"several processes. Start one (`chroma run --path DIR --host 127.0.0.1 --port 8000`), set "
+            f"ASSISTANT_CHROMA_URL=http://127.0.0.1:8000 and build the index there"
+        )
     typer.echo(f"serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)", err=True)
-    uvicorn.run(make_app(svc), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(make_app(svc), host=host, port=port, log_level="info")
+        return
+    typer.echo(f"{workers} worker processes serve the HTTP API; Gradio keeps each chat session in one process, "
+               f"so the chat page is served by a single `serve` (another port, same settings)", err=True)
+    if _state.get("settings_file"):
+        os.environ[SETTINGS_FILE_ENV] = str(Path(_state["settings_file"]).resolve())
+    uvicorn.run("ui.workers:create_app", factory=True, workers=workers, host=host, port=port, log_level="info")
 
 
 feedback_app = typer.Typer(help="Answer feedback collected by the chat page and the API.", no_args_is_help=True)

@@ -44,9 +44,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield CI_CHROMA_URL
         return
     folder = tmp_path_factory.mktemp("chroma-server")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
     process = subprocess.Popen(
@@ -61,6 +59,12 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def wait_for_chroma(url: str, process: subprocess.Popen | None = None, timeout: float = 60) -> None:
@@ -163,25 +167,28 @@ def shared_file(name: str) -> Path:
 # Slow-test helpers: the CLI in a subprocess, and one real index shared by the session.
 
 
-def _cli_env(index_dir: Path) -> dict[str, str]:
+def _cli_env(index_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a CLI run on `index_dir`, with more settings as ASSISTANT_<NAME>."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_DATA_DIR=str(index_dir.parent / "data"),
                HF_HUB_OFFLINE="1")
+    env.update({f"ASSISTANT_{name.upper()}": value for name, value in settings.items()})
     return env
 
 
-def cli(index_dir: Path, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def cli(index_dir: Path, *args: str, check: bool = True, timeout: float = 900,
+        settings: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "assistant", *args],
-        env=_cli_env(index_dir), capture_output=True, text=True, timeout=timeout, check=False,
+        env=_cli_env(index_dir, **(settings or {})), capture_output=True, text=True, timeout=timeout, check=False,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"{args} exited {result.returncode}:\n{result.stderr[-3000:]}")
     return result
 
 
-def cli_json(index_dir: Path, *args: str) -> dict:
-    return json.loads(cli(index_dir, *args, "--json").stdout)
+def cli_json(index_dir: Path, *args: str, settings: dict[str, str] | None = None) -> dict:
+    return json.loads(cli(index_dir, *args, "--json", settings=settings).stdout)
 
 
 @pytest.fixture(scope="session")

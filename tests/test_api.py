@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -168,3 +169,15 @@ def test_extractive_answers_do_not_wait_behind_the_local_model(api_services: Ser
     assert done.wait(2) and queue.ahead_of(queue.ticket()) == 1
     queue.done(holder)
     served.close()
+
+
+def test_the_api_only_app_of_a_worker_points_to_the_docs(api_services: Services) -> None:
+    from fastapi.testclient import TestClient
+
+    from ui.api import make_app
+
+    with TestClient(make_app(api_services, chat_page=False)) as api:
+        assert api.get("/", follow_redirects=False).headers["location"] == "/docs"
+        assert api.get("/embed/").status_code == 404
+        health = api.get("/api/health").json()
+        assert health["ready"] and health["pid"] == os.getpid()

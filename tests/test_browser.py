@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from playwright.sync_api import expect
 
 from assistant.container import build_services
 from assistant.settings import REPO_ROOT, Settings
-from tests.conftest import build_index
+from tests.conftest import build_index, free_port
 from tests.fakes import HashingEmbedder, ScriptedChat
 
 pytestmark = pytest.mark.browser
@@ -36,12 +35,6 @@ ADMIN_TOKEN = "browser-admin"
 QUESTION = "What's the difference between an ML engineer and a data scientist?"
 REPLY = ("ML engineers build, deploy and maintain models in production [1], "
          "while data scientists analyse data and test hypotheses [2].")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Live:

@@ -197,3 +197,20 @@ def test_stats_and_classify_commands(run, tmp_path: Path) -> None:
     assert code == 0 and out.startswith("It reads most like an ML engineer posting")
     code, _, err = run("classify", str(tmp_path / "missing.txt"))
     assert code == 3 and "missing.txt: no such file" in err
+
+
+def test_several_workers_need_a_chroma_server(run) -> None:
+    code, _, err = run("serve", "--workers", "2")
+    assert code == 2
+    assert "--workers 2 needs a Chroma server" in err and "ASSISTANT_CHROMA_URL" in err
+
+
+def test_a_chroma_server_that_does_not_answer_is_named(services: Services, tmp_path: Path) -> None:
+    from assistant.container import build_services
+    from assistant.errors import BackendUnavailable
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    down = build_services(services.settings.model_copy(update={"chroma_url": url}), embedder=services.embedder)
+    with pytest.raises(BackendUnavailable, match=rf"the Chroma server at {url} does not answer .*chroma run --path"):
+        down.store.vectors.client(tmp_path)

@@ -45,3 +45,11 @@ def test_invalid_value_and_invalid_toml_are_reported(tmp_path: Path, monkeypatch
         load_settings(broken)
     with pytest.raises(SettingsError, match="missing.toml: settings file not found"):
         load_settings(tmp_path / "missing.toml")
+
+
+def test_a_chroma_url_must_be_a_server_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_CHROMA_URL", "127.0.0.1:8000")
+    with pytest.raises(SettingsError, match="chroma_url: .*not a Chroma server address"):
+        load_settings()
+    monkeypatch.setenv("ASSISTANT_CHROMA_URL", "http://127.0.0.1:8000/")
+    assert load_settings().chroma_url == "http://127.0.0.1:8000"

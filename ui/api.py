@@ -5,6 +5,7 @@ page at /docs. The chat page, the embeddable chat and widget.js are mounted in t
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.analytics import StatsError, resolve_roles
@@ -156,8 +157,9 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
-        """Liveness, and readiness once the index and models are loaded."""
-        return {"status": "ok", "ready": state["ready"], "error": state["error"]}
+        """Liveness, and readiness once the index and models are loaded; `pid` tells the
+        worker process apart when `serve --workers N` runs several."""
+        return {"status": "ok", "ready": state["ready"], "error": state["error"], "pid": os.getpid()}
 
     @app.get("/api/status")
     def status() -> dict[str, Any]:
@@ -254,6 +256,10 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
         # /embed first: the chat page at "/" would otherwise take every path.
         app = mount_embed(app, served, queue)
         app = mount(app, served, queue)
+    else:
+        @app.get("/", include_in_schema=False)
+        def api_only() -> RedirectResponse:
+            return RedirectResponse("/docs")
     return app
 
 
