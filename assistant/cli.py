@@ -369,6 +369,35 @@ def serve(
     uvicorn.run("ui.workers:create_app", factory=True, workers=workers, host=host, port=port, log_level="info")
 
 
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="About a minute: 60 postings, 1k and 10k chunks.")] = False,
+    postings: Annotated[Optional[Path], typer.Option(
+        help="Postings to ingest (JSONL/JSON/CSV); default: the shipped samples.")] = None,
+    local: Annotated[bool, typer.Option(help="Include the local model (answers, load).")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Measure ingest, no-change refresh, retrieval at growing sizes and (without --quick) answers
+    per backend and the server under load, on a scratch index."""
+    from assistant.bench import run_bench
+    from assistant.corpus import sample_paths
+
+    settings = services().settings
+    source = postings or next(p for p in sample_paths(settings.corpus_dir) if "posting" in p.name)
+    result = run_bench(settings, source, quick=quick, local=local)
+    ingest = result["ingest"]
+    lines = [
+        f"ingest: {ingest['postings']} postings, {ingest['chunks']} chunks in {ingest['ingest_s']} s "
+        f"({ingest['ingest_chunks_per_s']} chunks/s; raw encode {ingest['raw_encode_chunks_per_s']} chunks/s; "
+        f"ratio {result['ingest_ratio_to_raw_encode']})",
+        f"no-change refresh: {ingest['nochange_refresh_s']} s "
+        f"({result['nochange_refresh_ratio_to_full']:.2%} of the full ingest)",
+        *(f"retrieval at {size} chunks, p95 ms: " + ", ".join(f"{k} {v}" for k, v in p95.items())
+          for size, p95 in result["retrieval_p95_ms"].items()),
+    ]
+    _emit(result, as_json, lines)
+
+
 feedback_app = typer.Typer(help="Answer feedback collected by the chat page and the API.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
 

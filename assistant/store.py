@@ -253,6 +253,13 @@ class IndexStore:
             if path != current:
                 self._discard(path)
 
+    def destroy(self) -> None:
+        """Remove every generation, vectors included (a scratch index, a benchmark's)."""
+        with self.locked():
+            (self.root / CURRENT).unlink(missing_ok=True)
+            for path in self.generations():
+                self._discard(path)
+
     def _discard(self, path: Path) -> None:
         self.vectors.drop(self.collection_name, path)
         shutil.rmtree(path, ignore_errors=True)

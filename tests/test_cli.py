@@ -214,3 +214,20 @@ def test_a_chroma_server_that_does_not_answer_is_named(services: Services, tmp_p
     down = build_services(services.settings.model_copy(update={"chroma_url": url}), embedder=services.embedder)
     with pytest.raises(BackendUnavailable, match=rf"the Chroma server at {url} does not answer .*chroma run --path"):
         down.store.vectors.client(tmp_path)
+
+
+def test_bench_quick_prints_the_figures_and_leaves_no_trace(services: Services, monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    import assistant.bench as bench
+
+    monkeypatch.setattr(bench, "QUICK_SIZES", [300])
+    result = bench.run_bench(services.settings, services.settings.corpus_dir / "samples" / "postings.jsonl",
+                             quick=True, embedder=services.embedder)
+    ingest = result["ingest"]
+    assert ingest["postings"] == 50 and ingest["chunks"] > 50
+    assert 0 < result["ingest_ratio_to_raw_encode"] and 0 < result["nochange_refresh_ratio_to_full"] < 1
+    assert set(result["retrieval_p95_ms"]) == {"300"}
+    assert set(result["retrieval_p95_ms"]["300"]) == {"dense", "bm25", "fused"}
+    assert all(value > 0 for value in result["retrieval_p95_ms"]["300"].values())
+    assert not services.store.exists()  # the user's index was never touched
+    assert result["machine"]["cores"] and json.dumps(result)

@@ -2,8 +2,8 @@
 POST /api/chat. Prints one JSON object: throughput, latency percentiles, errors.
 
     bash scripts/run &        # or any server on 127.0.0.1
-    .venv/bin/python benchmarks/load.py --users 20 --requests 10 --backend extractive
-    .venv/bin/python benchmarks/load.py --users 4 --requests 2 --backend local
+    .venv/bin/python -m assistant.bench.load --users 20 --requests 10 --backend extractive
+    .venv/bin/python -m assistant.bench.load --users 4 --requests 2 --backend local
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import asyncio
 import json
 import statistics
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
-QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "dev.jsonl"
+from assistant.settings import REPO_ROOT
+
+QUESTIONS = REPO_ROOT / "eval" / "dev.jsonl"
 
 
 def percentile(values: list[float], share: float) -> float:
