@@ -233,3 +233,17 @@ def test_a_full_disk_is_a_clear_error_and_the_old_index_still_answers(
     assert stray_vectors(services) == set()
     with services.store.reader() as generation:
         assert {h.doc_id for h in search(generation, services.embedder, "Posting number", k=5)} == {"p0", "p1", "p2"}
+
+
+def test_hybrid_retrieval_reads_the_same_from_either_store(services: Services, tmp_path: Path) -> None:
+    records = [posting(i) for i in range(6)]
+    records.append(posting(20, title="Data Engineer", description="Build Spark and Kafka pipelines.\nAirflow daily."))
+    records.append(posting(21, title="Machine Learning Engineer",
+                           description="Serve PyTorch models with Kubernetes.\nMLOps and monitoring."))
+    ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", records)))
+    with services.store.reader() as generation:
+        retriever = services.retriever(generation)
+        assert retriever.retrieve("Kubernetes PyTorch serving", k=1)[0].doc_id == "p21"
+        assert retriever.retrieve("airflw pipelnes", k=1)[0].doc_id == "p20"  # both typos are repaired
+        only = retriever.retrieve("models", k=5, filters={"role_family": "data_scientist"})
+        assert only and {h.role_family for h in only} == {"data_scientist"}
