@@ -27,7 +27,7 @@ def events(body: str) -> list[tuple[str, object]]:
 
 
 def test_health_status_and_docs(client: TestClient) -> None:
-    assert client.get("/api/health").json() == {"status": "ok", "ready": True, "error": ""}
+    assert client.get("/api/health").json() == {"status": "ok", "ready": True, "error": "", "pid": os.getpid()}
     status = client.get("/api/status").json()
     assert status["kind"]["article"] == 1 and status["documents"] >= 57 and status["backend"] == "local"
     assert "/api/chat" in client.get("/openapi.json").json()["paths"]

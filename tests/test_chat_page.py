@@ -40,12 +40,6 @@ def test_posting_text_is_shown_as_text() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in rendered
 
 
-def test_the_api_works_without_the_chat_page(api_services: Services) -> None:
-    with TestClient(make_app(api_services, chat_page=False)) as plain:
-        assert plain.get("/").status_code == 404
-        assert plain.get("/api/health").status_code == 200
-
-
 def test_feedback_from_the_page_and_the_api_is_stored_and_exported(api_services: Services, client,
                                                                     chat: ScriptedChat) -> None:
     from ui.chat import record_feedback
