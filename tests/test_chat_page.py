@@ -7,7 +7,6 @@ from fastapi.testclient import TestClient
 from assistant.answer import Source
 from assistant.container import Services
 from tests.fakes import ScriptedChat
-from ui.api import make_app
 from ui.chat import respond, sources_html
 from ui.served import FairQueue, ServedIndex
 
