@@ -6,8 +6,10 @@ Exact terms ("SAS", "GLMs", "Kubernetes") are what dense embeddings miss and BM2
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import bm25s
@@ -15,6 +17,7 @@ import numpy as np
 import Stemmer
 
 _WORD = re.compile(r"(?u)\b\w[\w+#.-]*\w\b|\b\w\b")
+_PUNCTUATION = ".,;:!?\"'()"
 
 
 class LexicalIndex:
@@ -28,23 +31,14 @@ class LexicalIndex:
         self._bm25.index(tokens, show_progress=False)
         self._vocab = tokens.vocab
         # Surface words seen in the corpus, for repairing misspelt query words.
-        self._words = sorted({w for text in self.texts for w in _WORD.findall(text.lower()) if len(w) > 3})
+        self._speller = Speller(w for text in self.texts for w in _WORD.findall(text.lower()) if len(w) > 3)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def repair(self, query: str) -> str:
         """Replace words the corpus never uses by the closest word it does ("enginer" -> "engineer")."""
-        known = set(self._words)
-        out = []
-        for word in re.findall(r"\S+", query):
-            bare = word.strip(".,;:!?\"'()").lower()
-            if len(bare) > 3 and bare.isalpha() and bare not in known:
-                match = difflib.get_close_matches(bare, self._words, n=1, cutoff=0.8)
-                if match:
-                    word = match[0]
-            out.append(word)
-        return " ".join(out)
+        return self._speller.repair(query)
 
     def scores(self, query: str) -> np.ndarray:
         tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, show_progress=False,
@@ -53,3 +47,77 @@ class LexicalIndex:
         if not known:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+
+class Speller:
+    """Typo repair that picks the word `difflib.get_close_matches(word, vocabulary, n=1,
+    cutoff=0.8)` would, without comparing the word against the whole vocabulary.
+
+    difflib's similarity is 2*M / (len(a) + len(b)), and the M matched characters can be
+    no more than the characters the two words share, counted as multisets. That bound,
+    counted in numpy for all words at once, rules out nearly all of the vocabulary; the
+    rest are compared in order of their bound, stopping once no word left can beat the
+    best so far.
+    """
+
+    cutoff = 0.8
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.known = frozenset(words)
+        # Sorted by length, so the words of the lengths that can pass are one slice.
+        self._words = sorted(self.known, key=len)
+        self._lengths = np.array([len(w) for w in self._words], dtype=np.int64)
+        # How often each letter occurs in each word: one row per letter, one column per word.
+        self._letters = np.zeros((_BUCKETS, len(self._words)), dtype=np.uint16)
+        for column, word in enumerate(self._words):
+            for bucket in map(_bucket, word):
+                self._letters[bucket, column] += 1
+
+    def repair(self, query: str) -> str:
+        out = []
+        for word in query.split():
+            bare = word.strip(_PUNCTUATION)
+            lowered = bare.lower()
+            if len(lowered) > 3 and lowered.isalpha() and lowered not in self.known:
+                match = self.closest(lowered)
+                if match:  # keeps the quotes or question mark around the word
+                    head = len(word) - len(word.lstrip(_PUNCTUATION))
+                    word = word[:head] + match + word[head + len(bare):]
+            out.append(word)
+        return " ".join(out)
+
+    def closest(self, word: str) -> str | None:
+        """The known word most like `word`, if any is similar enough."""
+        size = len(word)
+        # Shared characters are at most the shorter word's length, so the bound only passes
+        # lengths from 2/3 to 3/2 of the word's; rounding outwards keeps every candidate.
+        start = int(np.searchsorted(self._lengths, math.floor(size * 2 / 3), side="left"))
+        stop = int(np.searchsorted(self._lengths, math.ceil(size * 3 / 2), side="right"))
+        shared = np.zeros(stop - start, dtype=np.int64)
+        for bucket, count in Counter(map(_bucket, word)).items():
+            shared += np.minimum(self._letters[bucket, start:stop], count)
+        # difflib's own arithmetic, so a bound and a ratio of the same matches compare equal.
+        bounds = 2.0 * shared / (size + self._lengths[start:stop])
+        rows = np.flatnonzero(bounds >= self.cutoff)
+        matcher = difflib.SequenceMatcher(b=word)
+        best: tuple[float, str] | None = None
+        for row in rows[np.argsort(-bounds[rows], kind="stable")]:
+            if best and bounds[row] < best[0]:
+                break
+            candidate = self._words[start + row]
+            matcher.set_seq1(candidate)
+            score = matcher.ratio()
+            # The highest score wins and, as in get_close_matches, the larger word breaks a tie.
+            if score >= self.cutoff and (best is None or (score, candidate) > best):
+                best = (score, candidate)
+        return best[1] if best else None
+
+
+# a-z each have their own count; any other character shares one of a few buckets, which can
+# only overcount what two words share, so the bound stays a bound.
+_BUCKETS = 26 + 6
+
+
+def _bucket(char: str) -> int:
+    code = ord(char) - ord("a")
+    return code if 0 <= code < 26 else 26 + ord(char) % 6

@@ -1,0 +1,134 @@
+"""Typo repair and the shortcuts hybrid retrieval takes, checked against the slow ways
+they replace: difflib over the whole vocabulary, Chroma's filtered query, a full sort."""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.container import Services
+from assistant.lexical import LexicalIndex, Speller
+from assistant.retrieval import HybridRetriever, _best, _matches, load_lexical
+from tests.conftest import build_index
+
+TEXTS = [
+    "The machine learning engineer ships models; the data scientist runs experiments.",
+    "A statistician fits GLMs in SAS and R. Engineering, statistics, and Kubernetes.",
+    "Scientists and engineers (and analysts) use Python, SQL and C++ every day.",
+]
+
+
+@pytest.fixture(scope="module")
+def lexical() -> LexicalIndex:
+    return LexicalIndex([f"c{i}" for i in range(len(TEXTS))], TEXTS, [{"kind": "posting"}] * len(TEXTS))
+
+
+@pytest.mark.parametrize(("query", "repaired"), [
+    ("What does an enginer do", "What does an engineer do"),
+    ("scientst skills", "scientist skills"),
+    ("Is a statistcian a data scientst?", "Is a statistician a data scientist?"),
+    ("kubernets, or not", "kubernetes, or not"),
+    ('the "enginer" (scientst)', 'the "engineer" (scientist)'),
+])
+def test_typos_become_the_corpus_word_and_punctuation_stays(lexical: LexicalIndex, query: str,
+                                                            repaired: str) -> None:
+    assert lexical.repair(query) == repaired
+
+
+@pytest.mark.parametrize("query", [
+    "Engineers and Scientists use Python",  # known words, whatever their case
+    "sas sql glm mle",  # too short to guess at
+    "c++ py3torch e-mail",  # not plain words
+    "xylophone quartz",  # nothing close enough
+])
+def test_known_short_and_unlike_words_are_left_alone(lexical: LexicalIndex, query: str) -> None:
+    assert lexical.repair(query) == query
+
+
+def test_an_empty_vocabulary_repairs_nothing() -> None:
+    assert Speller([]).repair("What does an enginer do?") == "What does an enginer do?"
+
+
+@st.composite
+def misspelt(draw: st.DrawFn) -> tuple[str, set[str]]:
+    """A word, and a vocabulary of words a few edits away from it, many equally close."""
+    word = draw(st.text(alphabet="abcé", min_size=4, max_size=9))
+    vocabulary = set()
+    for _ in range(draw(st.integers(1, 40))):
+        other = word
+        for _ in range(draw(st.integers(1, 3))):
+            at = draw(st.integers(0, len(other)))
+            letter = draw(st.sampled_from("abcé1"))
+            other = draw(st.sampled_from([other[:at] + letter + other[at:], other[:at] + letter + other[at + 1:],
+                                          other[:at] + other[at + 1:]]))
+        if len(other) > 3 and other != word:
+            vocabulary.add(other)
+    return word, vocabulary
+
+
+@settings(max_examples=500, deadline=None)
+@given(misspelt())
+def test_the_closest_word_is_the_one_difflib_picks_from_the_whole_vocabulary(case: tuple[str, set[str]]) -> None:
+    word, vocabulary = case
+    expected = difflib.get_close_matches(word, sorted(vocabulary), n=1, cutoff=0.8)
+    assert Speller(vocabulary).closest(word) == (expected[0] if expected else None)
+
+
+# The shortcuts in HybridRetriever against the shipped corpus indexed with the fakes.
+
+
+@pytest.fixture
+def built(services: Services) -> Services:
+    build_index(services)
+    return services
+
+
+QUESTIONS = ["What skills do ML engineers need?", "Why read job postings?", "statistics and experiments",
+             "cloud platforms and Kubernetes", "What is a data scientist, according to the author?"]
+
+
+def test_the_article_ranked_in_memory_matches_the_chroma_query(built: Services) -> None:
+    with built.store.reader() as generation:
+        retriever = HybridRetriever(generation, built.embedder, load_lexical(generation))
+        assert len(retriever._article_rows) > 3
+        for question in QUESTIONS:
+            vector = built.embedder.embed_batch([question])[0]
+            chroma_ids, chroma_similarity = retriever._dense(vector, {"kind": "article"})
+            ids, similarity = retriever._dense_article(vector, {"kind": "article"})
+            assert ids == chroma_ids
+            assert [similarity[i] for i in ids] == pytest.approx([chroma_similarity[i] for i in ids], abs=1e-5)
+
+
+def test_the_partial_lexical_ranking_is_the_head_of_the_full_one(built: Services) -> None:
+    with built.store.reader() as generation:
+        retriever = HybridRetriever(generation, built.embedder, load_lexical(generation))
+        lexical = retriever.lexical
+        for question in QUESTIONS:
+            scores = lexical.scores(question)
+            # Rare filters make the ranking look past the first candidates.
+            for filters in ({}, {"kind": "posting"}, {"role_family": "data_engineer"}, {"company": "nobody"}):
+                full = [lexical.ids[i] for i in np.argsort(-scores, kind="stable")
+                        if scores[i] > 0 and _matches(lexical.metadatas[i], filters)]
+                assert retriever._lexical(scores, filters) == full[: retriever.config.candidates]
+            article = [lexical.ids[i] for i in np.argsort(-scores, kind="stable")
+                       if scores[i] > 0 and lexical.metadatas[i].get("kind") == "article"]
+            assert retriever._lexical_article(scores, {"kind": "article"}) == article[: retriever.config.candidates]
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_the_best_scores_come_in_order_with_ties_in_index_order(n: int) -> None:
+    scores = np.array([1, 2, 2, 0, 2, 3, 0, 2, 1], dtype=np.float32)
+    assert _best(scores, n).tolist() == [5, 1, 2, 4, 7, 0, 8][:n]
+
+
+def test_retrieval_embeds_each_question_once(built: Services) -> None:
+    with built.store.reader() as generation:
+        retriever = HybridRetriever(generation, built.embedder, load_lexical(generation))
+        before = len(built.embedder.texts)
+        retriever.retrieve("What skills do ML enginers need?")
+        retriever.retrieve("What skills do ML engineers need?", filters={"kind": "article"})
+        assert built.embedder.texts[before:] == ["What skills do ML engineers need?"] * 2
