@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +46,22 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
+QUERY_BATCH = 4
+
+
+@contextmanager
+def _threads(count: int, restore: int) -> Iterator[None]:
+    import torch
+
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        # The configured count, not the one found: two requests overlapping here must not
+        # leave the process at one thread.
+        torch.set_num_threads(restore)
+
+
 class SentenceTransformerEmbedder:
     """A local sentence-transformers model, normalized vectors, CPU."""
 
@@ -56,6 +74,7 @@ class SentenceTransformerEmbedder:
         transformers.logging.set_verbosity_error()
 
         torch.set_num_threads(threads)
+        self._threads = threads
         path = resolve_model_path(model)
         self.name = model
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
@@ -68,10 +87,18 @@ class SentenceTransformerEmbedder:
         self._tokenizer.no_padding()
 
     def embed_batch(self, texts: list[str]) -> list[list[float]]:
-        vectors = self._model.encode(
-            texts, batch_size=self._batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
+        if len(texts) <= QUERY_BATCH:
+            # A question is too small to share between threads: on a busy machine the
+            # second OpenMP thread waits for a core and one 15 ms query takes 0.5-1.6 s.
+            with _threads(1, restore=self._threads):
+                vectors = self._encode(texts)
+        else:
+            vectors = self._encode(texts)
         return vectors.tolist()
+
+    def _encode(self, texts: list[str]) -> Any:
+        return self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
+                                  show_progress_bar=False)
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False))

@@ -144,3 +144,19 @@ def test_every_bad_input_is_refused_precisely_and_changes_nothing(built_index, t
     report = cli_json(index_dir, "ingest", str(mixed), "--skip-invalid")
     assert (report["added"], report["rejected"]) == (1, 1)
     assert "invalid.jsonl:2: invalid JSON" in report["rejections"][0]
+
+
+def test_a_question_is_embedded_on_one_thread_and_the_model_keeps_its_threads(monkeypatch) -> None:
+    import numpy as np
+    import torch
+
+    from assistant.embeddings import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder("packaged:all-MiniLM-L6-v2", threads=2)
+    question = "What does an ML engineer do that a data scientist does not?"
+    batch = np.array(embedder.embed_batch([question] + ["a passage about Spark pipelines"] * 7))
+    seen: list[int] = []
+    monkeypatch.setattr(torch, "set_num_threads", lambda n, real=torch.set_num_threads: (seen.append(n), real(n)))
+    single = np.array(embedder.embed_batch([question]))
+    assert seen == [1, 2] and torch.get_num_threads() == 2
+    assert float(single[0] @ batch[0]) > 0.99999  # the same vector either way
