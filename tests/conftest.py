@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.bench import free_port
 from assistant.container import Services, build_services
 from assistant.corpus import article_document, sample_paths
 from assistant.indexer import refresh
@@ -59,12 +59,6 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=30)
         log.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_chroma(url: str, process: subprocess.Popen | None = None, timeout: float = 60) -> None:

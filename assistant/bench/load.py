@@ -17,9 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from assistant.settings import REPO_ROOT
-
-QUESTIONS = REPO_ROOT / "eval" / "dev.jsonl"
+from assistant.bench.answers import questions as development_questions
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -47,7 +45,7 @@ async def user(client: httpx.AsyncClient, url: str, questions: list[str], offset
 async def run(url: str, users: int, requests: int, backend: str, timeout: float) -> dict[str, object]:
     if urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
         raise SystemExit("load tests only run against 127.0.0.1")
-    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
+    questions = development_questions()
     latencies: list[float] = []
     errors: list[str] = []
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
