@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from assistant.chunking import Chunker
 from assistant.embeddings import Embedder, SentenceTransformerEmbedder
+from assistant.onnx_embedder import OnnxEmbedder
 from assistant.errors import BackendUnavailable
 from assistant.feedback import FeedbackStore
 from assistant.llm import ChatModel
@@ -46,10 +47,12 @@ class Services:
     def embedder(self) -> Embedder:
         if self.embedder_override is not None:
             return self.embedder_override
+        settings = self.settings
+        if settings.embedding_runtime == "onnx":
+            return OnnxEmbedder(settings.embedding_model, models_dir=settings.models_dir,
+                                batch_size=settings.embedding_batch_size, threads=settings.embedding_threads)
         return SentenceTransformerEmbedder(
-            self.settings.embedding_model,
-            batch_size=self.settings.embedding_batch_size,
-            threads=self.settings.embedding_threads,
+            settings.embedding_model, batch_size=settings.embedding_batch_size, threads=settings.embedding_threads
         )
 
     @cached_property

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(32, ge=1)
     embedding_threads: int = Field(2, ge=1)
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="'onnx': ONNX Runtime on a copy exported once into models_dir (same vectors, faster); "
+        "'torch': sentence-transformers on PyTorch, for models other than a Transformer with mean pooling.",
+    )
     chunk_tokens: int = Field(
         200, ge=32, le=512, description="Word pieces per chunk, prefix included (MiniLM reads 256)."
     )
@@ -60,7 +65,7 @@ class Settings(BaseSettings):
 
     # Generation
     backend: Literal["local", "openai", "extractive"] = "local"
-    models_dir: Path = Field(REPO_ROOT / "models", description="Where the local LLM file is assembled.")
+    models_dir: Path = Field(REPO_ROOT / "models", description="Where the local LLM file is assembled and the embedding model exported.")
     local_model_path: Path | None = Field(None, description="Another GGUF file instead of the packaged Qwen.")
     llm_threads: int = Field(2, ge=1)
     llm_context: int = Field(2048, ge=512)
