@@ -30,7 +30,8 @@ def run_bench(settings: Settings, postings: Path, *, quick: bool, local: bool = 
     from assistant.bench.retrieval import retrieval_figures
 
     result: dict[str, Any] = {"quick": quick, "machine": machine(), "settings": {
-        "embedding_model": settings.embedding_model, "embedding_threads": settings.embedding_threads,
+        "embedding_model": settings.embedding_model, "embedding_runtime": settings.embedding_runtime,
+        "embedding_threads": settings.embedding_threads,
         "batch_size": settings.embedding_batch_size, "vectors": settings.chroma_url or "embedded"}}
     with tempfile.TemporaryDirectory() as folder:
         scratch = settings.model_copy(update={"index_dir": Path(folder) / "index", "data_dir": Path(folder) / "data",
