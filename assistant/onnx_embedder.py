@@ -92,7 +92,8 @@ def ensure_exported(layout: Layout, models_dir: Path) -> Path:
                 _export(layout, target)
     except OSError as error:
         raise BackendUnavailable(f"cannot write the ONNX export of {layout.folder} to {target.parent}: "
-                                 f"{error.strerror or error}") from None
+                                 f"{error.strerror or error}; set models_dir to a writable folder, or "
+                                 f"embedding_runtime = 'torch'") from None
     return target
 
 
@@ -128,9 +129,13 @@ def _export(layout: Layout, target: Path) -> None:
             warnings.simplefilter("ignore")
             # eval() on the wrapper too: the exporter restores the wrapper's mode afterwards,
             # and a new Module is in training mode, which would turn dropout on in `model`.
-            torch.onnx.export(LastHiddenState().eval(), tuple(torch.from_numpy(inputs[name]) for name in _INPUTS),
-                              str(partial), input_names=list(_INPUTS), output_names=["last_hidden_state"],
-                              dynamic_axes=axes, opset_version=17, dynamo=False)
+            try:
+                torch.onnx.export(LastHiddenState().eval(), tuple(torch.from_numpy(inputs[n]) for n in _INPUTS),
+                                  str(partial), input_names=list(_INPUTS), output_names=["last_hidden_state"],
+                                  dynamic_axes=axes, opset_version=17, dynamo=False)
+            except (RuntimeError, ValueError, TypeError, torch.onnx.OnnxExporterError) as error:
+                raise BackendUnavailable(f"exporting {layout.folder} to ONNX failed ({type(error).__name__}: "
+                                         f"{error}); set embedding_runtime = 'torch'") from None
         _check(layout, partial, model)
         os.replace(partial, target)
     finally:

@@ -181,3 +181,26 @@ def test_the_api_only_app_of_a_worker_points_to_the_docs(api_services: Services)
         assert api.get("/embed/").status_code == 404
         health = api.get("/api/health").json()
         assert health["ready"] and health["pid"] == os.getpid()
+
+
+def test_the_postings_are_profiled_before_the_server_says_ready(api_services: Services) -> None:
+    with TestClient(make_app(api_services, chat_page=False)) as client:
+        assert client.get("/api/health").json()["ready"]
+        assert len(api_services._corpora) == 1
+
+
+def test_a_burst_of_first_questions_profiles_the_postings_once(api_services: Services) -> None:
+    start = threading.Barrier(8)
+    seen: list[object] = []
+
+    def first_question() -> None:
+        with api_services.store.reader() as generation:
+            start.wait()
+            seen.append(api_services.corpus(generation))
+
+    threads = [threading.Thread(target=first_question) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 8 and len({id(corpus) for corpus in seen}) == 1

@@ -103,9 +103,11 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
         if warm:
-            # Load the index and the models once, before the first question.
+            # Load the index, the models and the postings' figures once, before the first
+            # question: a burst of first questions must not each wait for them.
             try:
                 served.assistant()
+                served.corpus()
                 state["ready"] = True
             except AssistantError as exc:
                 state["error"] = str(exc)
