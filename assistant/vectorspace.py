@@ -7,6 +7,7 @@ for both; only opening, copying and dropping a generation's vectors differ.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -18,6 +19,10 @@ from chromadb.errors import NotFoundError
 from assistant.errors import BackendUnavailable
 
 COPY_PAGE = 2000
+# Chroma's clients share a per-process cache of systems. Made in several threads at once,
+# some fail with "Could not connect to tenant default_tenant" (4 of 8 threads here), as
+# when an upload's refresh opens the index while a request reopens the new generation.
+_OPENING = threading.Lock()
 
 
 class VectorSpace(Protocol):
@@ -37,10 +42,11 @@ class EmbeddedChroma:
     the folder. One machine; one server process."""
 
     def client(self, generation: Path) -> Any:
-        return chromadb.PersistentClient(
-            path=str(generation / "chroma"),
-            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-        )
+        with _OPENING:
+            return chromadb.PersistentClient(
+                path=str(generation / "chroma"),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
 
     def collection_name(self, base: str, generation: Path) -> str:
         return base
@@ -65,10 +71,11 @@ class ChromaServer:
 
     def client(self, generation: Path) -> Any:
         try:
-            client = chromadb.HttpClient(
-                host=self.host, port=self.port, ssl=self.ssl,
-                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-            )
+            with _OPENING:
+                client = chromadb.HttpClient(
+                    host=self.host, port=self.port, ssl=self.ssl,
+                    settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+                )
             client.heartbeat()
         except Exception as exc:  # the client raises plain ValueError/ConnectError here
             raise BackendUnavailable(

@@ -4,6 +4,7 @@ folder or on a Chroma server (every test runs in both modes)."""
 from __future__ import annotations
 
 import secrets
+import threading
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,29 @@ def test_first_ingest_then_status_and_search(services: Services, tmp_path: Path)
         assert hit.chunk_id == "p9#0" and 0 < hit.score <= 1
         only = search(generation, services.embedder, "Spark", k=10, filters={"role_family": "data_scientist"})
         assert only and {h.role_family for h in only} == {"data_scientist"}
+
+
+def test_readers_opening_the_index_at_once_all_get_it(services: Services, tmp_path: Path) -> None:
+    # As when an upload's refresh opens the index while a request reopens the new generation.
+    ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(i) for i in range(3)])))
+    start = threading.Barrier(8, timeout=60)
+    found: list[int] = []
+    failed: list[str] = []
+
+    def read() -> None:
+        try:
+            start.wait()
+            with services.store.reader() as generation:
+                found.append(len(search(generation, services.embedder, "data scientist", k=3)))
+        except Exception as exc:  # noqa: BLE001 - reported below, with the thread's message
+            failed.append(repr(exc))
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failed == [] and found == [3] * 8
 
 
 def test_unchanged_input_costs_nothing_and_publishes_nothing(services: Services, tmp_path: Path,
