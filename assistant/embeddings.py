@@ -49,6 +49,14 @@ def resolve_model_path(model: str) -> Path:
 QUERY_BATCH = 4
 
 
+def unit_vectors(vectors: Any) -> Any:
+    """Unit length along the last axis, as sentence-transformers' Normalize and Chroma's
+    cosine space make them (a zero vector stays zero)."""
+    import numpy as np
+
+    return vectors / np.clip(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12, None)
+
+
 @contextmanager
 def _threads(count: int, restore: int) -> Iterator[None]:
     import torch

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embeddings import QUERY_BATCH, resolve_model_path
+from assistant.embeddings import QUERY_BATCH, resolve_model_path, unit_vectors
 from assistant.errors import BackendUnavailable
 
 _TRANSFORMER = "sentence_transformers.models.Transformer"
@@ -108,8 +108,7 @@ def _export(layout: Layout, target: Path) -> None:
     # Eager attention: traced from SDPA, the graph runs about 15% slower in ONNX Runtime.
     model = AutoModel.from_pretrained(str(layout.folder), local_files_only=True, attn_implementation="eager").eval()
     tokenizer = _tokenizer(layout)
-    inputs = _feed(tokenizer.encode_batch(["a short example", "a longer example, so that the batch is padded"]),
-                   _INPUTS)
+    inputs = _columns(tokenizer.encode_batch(["a short example", "a longer example, so that the batch is padded"]))
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self) -> None:
@@ -148,15 +147,12 @@ def _check(layout: Layout, exported: Path, model: Any) -> None:
     import torch
 
     probes = ["What does a machine learning engineer do?", "SQL, Python and Spark; 5+ years " * 40, "R"]
-    tokenizer = _tokenizer(layout)
-    encodings = tokenizer.encode_batch(probes)
-    session = _session(exported, threads=1)
-    onnx_vectors = _pool(session.run(None, _feed(encodings, _session_inputs(session)))[0], encodings, layout)
-    feed = _feed(encodings, _INPUTS)
+    columns = _columns(_tokenizer(layout).encode_batch(probes))
+    onnx_vectors = _pool(_run(_session(exported, threads=1), columns), columns["attention_mask"], layout)
     with torch.no_grad():
-        hidden = model(**{name: torch.from_numpy(value) for name, value in feed.items()}).last_hidden_state
-    torch_vectors = _pool(hidden.numpy(), encodings, layout)
-    cosine = float(np.min(np.sum(_unit(onnx_vectors) * _unit(torch_vectors), axis=1)))
+        hidden = model(**{name: torch.from_numpy(columns[name]) for name in _INPUTS}).last_hidden_state
+    torch_vectors = _pool(hidden.numpy(), columns["attention_mask"], layout)
+    cosine = float(np.min(np.sum(unit_vectors(onnx_vectors) * unit_vectors(torch_vectors), axis=1)))
     if cosine < _MIN_COSINE:
         raise BackendUnavailable(f"the ONNX export of {layout.folder} differs from PyTorch (cosine {cosine:.6f}); "
                                  f"set embedding_runtime = 'torch'")
@@ -183,18 +179,17 @@ class OnnxEmbedder:
         self._lock = threading.Lock()
 
     def embed_batch(self, texts: list[str]) -> list[list[float]]:
-        session = self._query_session if len(texts) <= QUERY_BATCH else self._batch()
         if not texts:
             return []
-        names = _session_inputs(session)
+        session = self._query_session if len(texts) <= QUERY_BATCH else self._batch()
         if self._layout.lowercase:
             texts = [text.lower() for text in texts]
         # Longest first, as sentence-transformers does, so each batch pads little.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         pieces = []
         for start in range(0, len(texts), self._batch_size):
-            encodings = self._tokenizer.encode_batch([texts[i] for i in order[start:start + self._batch_size]])
-            pieces.append(_pool(session.run(None, _feed(encodings, names))[0], encodings, self._layout))
+            columns = _columns(self._tokenizer.encode_batch([texts[i] for i in order[start:start + self._batch_size]]))
+            pieces.append(_pool(_run(session, columns), columns["attention_mask"], self._layout))
         in_order = np.concatenate(pieces)
         vectors = np.empty_like(in_order)
         vectors[order] = in_order
@@ -234,22 +229,20 @@ def _session(path: Path, *, threads: int) -> Any:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _session_inputs(session: Any) -> tuple[str, ...]:
-    return tuple(item.name for item in session.get_inputs())
-
-
-def _feed(encodings: list[Any], names: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _columns(encodings: list[Any]) -> dict[str, np.ndarray]:
+    """Every input a BERT-like model takes, for one padded batch."""
     ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
-    columns = {"input_ids": ids, "attention_mask": np.asarray([e.attention_mask for e in encodings], dtype=np.int64),
-               "token_type_ids": np.zeros_like(ids)}
-    return {name: columns[name] for name in names}
+    return {"input_ids": ids, "attention_mask": np.asarray([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.zeros_like(ids)}
 
 
-def _pool(hidden: np.ndarray, encodings: list[Any], layout: Layout) -> np.ndarray:
-    mask = np.asarray([e.attention_mask for e in encodings], dtype=np.float32)[..., None]
+def _run(session: Any, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The session's last hidden state, fed the inputs its graph declares."""
+    return session.run(None, {item.name: columns[item.name] for item in session.get_inputs()})[0]
+
+
+def _pool(hidden: np.ndarray, attention_mask: np.ndarray, layout: Layout) -> np.ndarray:
+    mask = attention_mask.astype(np.float32)[..., None]
     pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-    return _unit(pooled) if layout.normalize else pooled
+    return unit_vectors(pooled) if layout.normalize else pooled
 
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)

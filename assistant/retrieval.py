@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embeddings import Embedder
+from assistant.embeddings import Embedder, unit_vectors
 from assistant.lexical import LexicalIndex
 from assistant.roles import role_family
 from assistant.search import where_clause
@@ -93,7 +93,7 @@ class HybridRetriever:
         rows = np.array([self._position[chunk_id] for chunk_id in got["ids"]], dtype=np.int64)
         order = np.argsort(rows)  # in index order, which breaks ties in every ranking here
         self._article_rows = rows[order]
-        self._article_vectors = _normalized(np.asarray(got["embeddings"], dtype=np.float32)[order])
+        self._article_vectors = unit_vectors(np.asarray(got["embeddings"], dtype=np.float32)[order])
         # Company names a question may mention; short ones ("IT", "Ace") would match words.
         companies = {str(m.get("company")) for m in lexical.metadatas if len(str(m.get("company") or "")) >= 5}
         self._companies = [(f" {name.lower()} ", name) for name in companies]
@@ -165,7 +165,7 @@ class HybridRetriever:
         """`_dense` for the article's chunks, from the vectors in memory."""
         if not len(self._article_rows):
             return [], {}
-        query = _normalized(np.asarray(vector, dtype=np.float32))
+        query = unit_vectors(np.asarray(vector, dtype=np.float32))
         rows, similarities = self._matching_article(self._article_vectors @ query, filters)
         best = np.argsort(-similarities, kind="stable")[: self.config.candidates]
         ids = [self.lexical.ids[rows[i]] for i in best]
@@ -225,8 +225,3 @@ def _best(scores: np.ndarray, n: int) -> np.ndarray:
         positive = positive[scores[positive] >= threshold]
     return positive[np.argsort(-scores[positive], kind="stable")[:n]]
 
-
-def _normalized(vectors: np.ndarray) -> np.ndarray:
-    """Unit length along the last axis, as Chroma's cosine space compares vectors."""
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.where(norms == 0, 1, norms)
