@@ -136,6 +136,22 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command()
+def repair(
+    use_generation: Annotated[
+        Optional[str], typer.Option("--use-generation", help="Republish this generation instead of the newest intact one.")
+    ] = None,
+) -> None:
+    """Republish an intact index generation after CURRENT was lost, emptied or damaged. Deletes nothing."""
+    from assistant.store import read_manifest
+
+    svc = services()
+    chosen = svc.store.repair(use_generation)
+    manifest = read_manifest(svc.settings.index_dir)
+    typer.echo(f"published {chosen.name}: {manifest.get('documents', '?')} documents, "
+               f"{manifest.get('chunks', '?')} chunks, refreshed {manifest.get('last_refresh', '?')}")
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("--k", min=1, max=100)] = 5,
@@ -469,10 +485,11 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:
+        # Usage errors (an unknown option or command, a bad value). Typer bundles its own
+        # click, so click.ClickException does not match them.
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(getattr(exc, "exit_code", 2))

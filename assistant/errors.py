@@ -33,6 +33,13 @@ class IndexMismatch(AssistantError):
     exit_code = 4
 
 
+class IndexCorrupt(AssistantError):
+    """The pointer to the published generation, or a generation's manifest, is missing,
+    dangling or unreadable. Nothing is deleted; the message says how to republish."""
+
+    exit_code = 8
+
+
 class IndexBusy(AssistantError):
     """Another process is refreshing the same index."""
 

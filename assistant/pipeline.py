@@ -20,9 +20,9 @@ from assistant.answer import (
     extractive_answer,
     is_decline,
     sources_from,
-    strip_instructions,
     supported,
 )
+from assistant.injection import drop_obeyed, strip_instructions
 from assistant.llm import ChatModel
 from assistant.types import Hit
 
@@ -129,6 +129,9 @@ class Assistant:
             pieces.append(piece)
             yield Event("token", text=piece)
         text, cited = check_citations("".join(pieces), len(given))
+        obeyed = drop_obeyed(text, [s.text for s in given], asked)
+        if obeyed != text:
+            text, cited = check_citations(obeyed, len(given))
         if is_decline(text):
             text, declined = DECLINE, True
         elif not cited:
@@ -184,7 +187,8 @@ class Assistant:
                                       max_tokens=self.max_answer_tokens):
             pieces.append(piece)
             yield Event("token", text=piece)
-        view, cited = check_citations("".join(pieces), passages[-1].n, first=passages[0].n)
+        view, cited = check_citations(drop_obeyed("".join(pieces), [s.text for s in passages], asked),
+                                      passages[-1].n, first=passages[0].n)
         if is_decline(view) or not cited:
             view = "" if is_decline(words) else words
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -88,7 +90,30 @@ class Settings(BaseSettings):
         description="Origins (scheme://host[:port]) of wikis that may frame the chat and call the API, "
         "comma-separated in ASSISTANT_ALLOWED_ORIGINS. Empty: the server's own origin only.",
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names clients may use to reach the server (the Host header), besides the bind address, "
+        "localhost and 127.0.0.1; comma-separated in ASSISTANT_ALLOWED_HOSTS. Refusing others stops DNS rebinding.",
+    )
     max_upload_bytes: int = Field(50_000_000, ge=1_000, description="Largest postings file accepted for upload.")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, hosts: list[str]) -> list[str]:
+        checked = []
+        for host in (h.strip().lower().strip("[]") for h in hosts):
+            if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", host) and not _is_ip(host):
+                raise ValueError(f"{host!r} is not a host name: list names such as assistant.example.com, without "
+                                 "scheme or port ('*' is not allowed)")
+            checked.append(host)
+        return checked
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -131,6 +156,14 @@ class Settings(BaseSettings):
         # Values passed to the constructor come from the settings file, so the
         # environment must win over them.
         return (env_settings, init_settings)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def load_settings(settings_file: Path | None = None) -> Settings:

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,9 @@ from bs4 import BeautifulSoup
 from assistant.errors import CorpusError
 from assistant.roles import role_family
 from assistant.types import KINDS, Document, Kind, Rejection
+
+# A long description is one field; the record limit (max_record_bytes) is what bounds it.
+csv.field_size_limit(2**31 - 1)
 
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
 RECORD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
@@ -100,6 +104,9 @@ def _read_path(
     if not path.exists():
         yield Rejection(str(path), "no such file or folder")
         return
+    if not path.is_file():  # a FIFO or a device would block the read or never end
+        yield Rejection(str(path), "not a regular file")
+        return
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         yield from _read_jsonl(path, limit, kind, column_map)
@@ -122,28 +129,79 @@ def _source(path: Path) -> str:
     return str(path.resolve())
 
 
+def _read_bytes(path: Path) -> bytes | Rejection:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        return Rejection(str(path), f"cannot read the file: {exc.strerror or exc}")
+
+
+def _utf16_hint(data: bytes) -> str:
+    """UTF-16 (what Excel's "Unicode text" and some Windows tools write) fails as UTF-8 on
+    its first byte; say so instead of naming a byte."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:200].count(b"\x00") > len(data[:200]) // 4:
+        return "; the file looks like UTF-16: save or convert it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)"
+    return ""
+
+
 def _decode_lines(path: Path) -> Iterator[tuple[int, str] | Rejection]:
-    data = path.read_bytes()
+    data = _read_bytes(path)
+    if isinstance(data, Rejection):
+        yield data
+        return
     for number, raw in enumerate(data.splitlines(), start=1):
         try:
             text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
             yield Rejection(
                 f"{path}:{number}",
-                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})" + _utf16_hint(data),
             )
             continue
         yield number, text
 
 
 def _decode_whole(path: Path) -> str | Rejection:
-    data = path.read_bytes()
+    data = _read_bytes(path)
+    if isinstance(data, Rejection):
+        return data
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        return Rejection(f"{path}:{line}", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column})")
+        return Rejection(f"{path}:{line}", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column})"
+                         + _utf16_hint(data))
+
+
+class _BadJSON(ValueError):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _parse_json(text: str) -> Any:
+    """json.loads, with the hostile shapes it raises other errors for (deep nesting, a
+    number past Python's 4,300-digit limit) given a message a user can act on."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _BadJSON(f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    except RecursionError:
+        raise _BadJSON("invalid JSON: nested too deeply") from None
+    except ValueError as exc:
+        raise _BadJSON(f"invalid JSON: a number is too long ({str(exc).split(';')[0]})") from None
+
+
+def _record_bytes(record: Any) -> int | str:
+    """The record's size in UTF-8, or what makes it impossible to store."""
+    try:
+        return len(json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start:exc.end] if isinstance(exc.object, str) else ""
+        return f"text contains an unpaired surrogate ({bad.encode('unicode_escape').decode() or 'escape'}), which is not valid Unicode"
+    except (RecursionError, ValueError) as exc:
+        return f"record cannot be stored: {exc}"
 
 
 def _read_jsonl(path: Path, limit: int, kind: Kind | None, column_map: dict[str, str]) -> Iterator[_Read | Rejection]:
@@ -161,9 +219,9 @@ def _read_jsonl(path: Path, limit: int, kind: Kind | None, column_map: dict[str,
             yield Rejection(where, f"record is {len(line.encode('utf-8')):,} bytes, over the {limit:,}-byte limit")
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Rejection(where, f"invalid JSON: {exc.msg} (column {exc.colno})")
+            record = _parse_json(line)
+        except _BadJSON as exc:
+            yield Rejection(where, str(exc))
             continue
         yield _from_record(record, where, _source(path), kind, column_map)
     if not any_record:
@@ -176,16 +234,19 @@ def _read_json(path: Path, limit: int, kind: Kind | None, column_map: dict[str, 
         yield text
         return
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield Rejection(f"{path}:{exc.lineno}", f"invalid JSON: {exc.msg} (column {exc.colno})")
+        data = _parse_json(text)
+    except _BadJSON as exc:
+        yield Rejection(f"{path}:{exc.line}" if exc.line else str(path), str(exc))
         return
     records = data if isinstance(data, list) else [data]
     if not records:
         yield Rejection(str(path), "file has no records")
     for index, record in enumerate(records, start=1):
         where = f"{path}: item {index}"
-        size = len(json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        size = _record_bytes(record)
+        if isinstance(size, str):
+            yield Rejection(where, size)
+            continue
         if size > limit:
             yield Rejection(where, f"record is {size:,} bytes, over the {limit:,}-byte limit")
             continue
@@ -197,40 +258,119 @@ def _read_csv(path: Path, limit: int, kind: Kind | None, column_map: dict[str, s
     if isinstance(text, Rejection):
         yield text
         return
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
+    records = _csv_records(text.splitlines(keepends=True))
+    first = next(records, None)
+    if first is None:
         yield Rejection(str(path), "file is empty")
         return
-    except csv.Error as exc:
-        yield Rejection(f"{path}:1", f"invalid CSV: {exc}")
+    if first.problem:
+        yield Rejection(f"{path}:{first.line}", first.problem)
         return
-    rows = 0
-    start_line = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            yield Rejection(f"{path}:{reader.line_num}", f"invalid CSV: {exc}")
+    header = first.cells
+    keys: dict[str, str] = {}
+    for name in header:
+        if (key := normalize_key(name)) in keys:
+            yield Rejection(f"{path}:1", f"the header names the same column twice: {keys[key]!r} and {name!r}")
             return
-        where = f"{path}:{start_line} (row {rows + 1})"
-        start_line = reader.line_num + 1
-        if not any(cell.strip() for cell in row):
+        keys[key] = name
+    rows = 0
+    for item in records:
+        where = f"{path}:{item.line} (row {rows + 1})"
+        if item.problem:
+            rows += 1
+            yield Rejection(where, item.problem)
+            continue
+        if not any(cell.strip() for cell in item.cells):
             continue
         rows += 1
-        if len(row) != len(header):
-            yield Rejection(where, f"row has {len(row)} fields, the header has {len(header)}")
+        if len(item.cells) != len(header):
+            yield Rejection(where, f"row has {len(item.cells)} fields, the header has {len(header)}")
             continue
-        size = sum(len(cell.encode("utf-8")) for cell in row)
+        size = sum(len(cell.encode("utf-8")) for cell in item.cells)
         if size > limit:
             yield Rejection(where, f"record is {size:,} bytes, over the {limit:,}-byte limit")
             continue
-        yield _from_record(dict(zip(header, row)), where, str(path), kind, column_map)
+        yield _from_record(dict(zip(header, item.cells)), where, _source(path), kind, column_map)
     if rows == 0:
         yield Rejection(str(path), "file has a header but no rows")
+
+
+@dataclass(frozen=True)
+class _CsvRecord:
+    line: int  # the physical lines it spans, 1-based
+    last: int
+    cells: list[str]
+    problem: str = ""  # why the record starting on `line` was not read
+
+
+def _csv_records(lines: list[str]) -> Iterator[_CsvRecord]:
+    """CSV records with the lines they span. A quoted field that never closes, or that
+    takes in lines which look like rows of their own (a stray quote in an export), would
+    silently swallow those rows: it is rejected at the line where it opened, and reading
+    resumes on the next line."""
+    start, shapes = 0, None
+    while start < len(lines):
+        records = _parse_from(lines, start)
+        if shapes is None:
+            shapes = _column_shapes(records[1:])
+        for record in records:
+            problem = record.problem or _broken_quote(record, lines, shapes, at_end=record is records[-1])
+            if problem:
+                yield _CsvRecord(record.line, record.line, [], problem)
+                start = record.line
+                break
+            yield record
+        else:
+            return
+
+
+def _parse_from(lines: list[str], start: int) -> list[_CsvRecord]:
+    reader = csv.reader(lines[start:])
+    records, first = [], start + 1
+    try:
+        for cells in reader:
+            records.append(_CsvRecord(first, start + reader.line_num, cells))
+            first = start + reader.line_num + 1
+    except csv.Error as exc:
+        records.append(_CsvRecord(first, first, [], f"invalid CSV: {exc}"))
+    return records
+
+
+def _shape(cell: str) -> str:
+    return re.sub(r"[^\W\d_]+", "a", re.sub(r"\d+", "9", cell.strip()))
+
+
+def _column_shapes(records: list[_CsvRecord]) -> tuple[int, dict[int, str]]:
+    """The row width and the columns whose cells all but always share one shape (an id,
+    a date, a URL): what a swallowed row still looks like inside another's field."""
+    single = [r.cells for r in records if r.line == r.last]
+    if len(single) < 3:
+        return 0, {}
+    width = Counter(len(cells) for cells in single).most_common(1)[0][0]
+    rows = [cells for cells in single if len(cells) == width]
+    regular = {}
+    for column in range(width):
+        shape, count = Counter(_shape(cells[column]) for cells in rows).most_common(1)[0]
+        if shape and count >= max(3, 0.9 * len(rows)):
+            regular[column] = shape
+    return width, regular
+
+
+def _broken_quote(record: _CsvRecord, lines: list[str], shapes: tuple[int, dict[int, str]], *, at_end: bool) -> str:
+    width, regular = shapes
+    if regular:
+        for index in range(record.line, record.last):  # the lines inside the record after its first
+            cells = next(csv.reader([lines[index]]), [])
+            if len(cells) == width and all(_shape(cells[c]) == shape for c, shape in regular.items()):
+                return (f"a quoted field opens on this line and takes in line {index + 1}, which looks like a "
+                        f"row of its own (through line {record.last}): a quote is probably missing")
+    if at_end:
+        try:
+            list(csv.reader(lines[record.line - 1:record.last], strict=True))
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                return "a quoted field opens on this line and never closes (it runs to the end of the file)"
+    return ""
 
 
 def _read_text_file(path: Path, limit: int, kind: Kind | None) -> Iterator[_Read | Rejection]:
@@ -294,6 +434,8 @@ def _from_record(
 ) -> _Read | Rejection:
     if not isinstance(record, dict):
         return Rejection(where, f"expected a JSON object, got {type(record).__name__}")
+    if isinstance(unstorable := _record_bytes(record), str):
+        return Rejection(where, unstorable)
     fields: dict[str, Any] = {}
     extra: dict[str, str] = {}
     by_key = {normalize_key(str(k)): v for k, v in record.items()}

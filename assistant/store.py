@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import shutil
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -39,11 +38,13 @@ from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
 
 from assistant.embeddings import ChromaEmbeddingFunction, Embedder, LangChainEmbeddings
-from assistant.errors import IndexBusy, IndexMismatch, IndexNotBuilt, IndexWriteError
+from assistant.errors import IndexBusy, IndexCorrupt, IndexMismatch, IndexNotBuilt, IndexWriteError
 from assistant.vectorspace import EmbeddedChroma, VectorSpace
 
 SCHEMA_VERSION = 1
 CURRENT = "CURRENT"
+# Also what keeps a pointer from naming a path outside the index folder.
+_GENERATION_NAME = re.compile(r"gen-\d+-[0-9A-Za-z]+-[0-9a-f]+")
 
 
 @dataclass
@@ -131,8 +132,7 @@ class IndexStore:
         return self._open(path)
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Exclusive right to refresh this index, across processes."""
+    def _exclusive(self) -> Iterator[None]:
         self.root.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.root / ".refresh.lock"), timeout=self.lock_timeout_s)
         try:
@@ -143,10 +143,35 @@ class IndexStore:
                 f"try again when it finishes (or set ASSISTANT_LOCK_TIMEOUT_S to wait)"
             ) from None
         try:
-            self._remove_orphans()
             yield
         finally:
             lock.release()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive right to refresh this index, across processes. Refused, before anything
+        is removed, when the published pointer is broken (IndexCorrupt)."""
+        with self._exclusive():
+            self._remove_orphans()
+            yield
+
+    def repair(self, use_generation: str | None = None) -> Path:
+        """Republish an intact generation: the one named, or the newest. Deletes nothing."""
+        with self._exclusive():
+            intact = intact_generations(self.root)
+            if use_generation is None:
+                if not intact:
+                    raise IndexCorrupt(f"no intact generation in {self.root}: " + _REBUILD)
+                chosen = intact[-1]
+            else:
+                chosen = self.root / use_generation
+                if chosen not in intact:
+                    names = ", ".join(p.name for p in intact) or "none"
+                    raise IndexCorrupt(
+                        f"{use_generation!r} is not an intact generation in {self.root} (intact: {names})"
+                    )
+            self._publish(chosen)
+            return chosen
 
     @contextmanager
     def writer(self) -> Iterator[Generation]:
@@ -185,13 +210,12 @@ class IndexStore:
         self._prune()
 
     def _raise_write_error(self, exc: BaseException) -> None:
-        """Disk full or no permission becomes one clear error; anything else passes through."""
-        if isinstance(exc, OSError) or (isinstance(exc, sqlite3.OperationalError)
-                                        and re.search(r"disk|full|readonly|read-only|permission", str(exc), re.I)):
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        """Disk full or no permission, from whichever layer hit it (a file copy, SQLite,
+        Chroma's Rust core), becomes one short error; anything else passes through."""
+        reason = write_failure(exc)
+        if reason:
             raise IndexWriteError(
-                f"could not write a new index generation in {self.root}: {reason}{where}; "
+                f"could not write a new index generation in {self.root}: {reason}; "
                 f"the published index is unchanged and still answers"
             ) from exc
 
@@ -240,22 +264,27 @@ class IndexStore:
         return f"gen-{max(numbers, default=0) + 1:06d}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
     def _remove_orphans(self) -> None:
-        """Generations newer than the published one were left by a killed refresh."""
+        """Generations newer than the published one were left by a killed refresh. With no
+        pointer at all, only unfinished generations can be here: `current_path` refuses
+        when an intact one is, so a lost pointer never deletes an index."""
         current = self.current_path()
         for path in self.generations():
             if current is None or path.name > current.name:
                 self._discard(path)
 
     def _prune(self) -> None:
-        """Keep the last few published generations for readers that opened them earlier."""
+        """Keep the last few published generations for readers that opened them earlier:
+        only ever generations older than the intact published one go."""
         current = self.current_path()
-        for path in self.generations()[: -self.keep_generations]:
-            if path != current:
-                self._discard(path)
+        if current is None:
+            return
+        older = [path for path in self.generations() if path.name < current.name]
+        for path in older[: max(len(older) - (self.keep_generations - 1), 0)]:
+            self._discard(path)
 
     def destroy(self) -> None:
         """Remove every generation, vectors included (a scratch index, a benchmark's)."""
-        with self.locked():
+        with self._exclusive():
             (self.root / CURRENT).unlink(missing_ok=True)
             for path in self.generations():
                 self._discard(path)
@@ -263,6 +292,35 @@ class IndexStore:
     def _discard(self, path: Path) -> None:
         self.vectors.drop(self.collection_name, path)
         shutil.rmtree(path, ignore_errors=True)
+
+
+_STORAGE_FAILURE = re.compile(
+    r"database or disk is full|disk i/o error|no space left on device|disk quota exceeded|"
+    r"readonly database|read-only file system|permission denied", re.I)
+
+
+def write_failure(exc: BaseException) -> str:
+    """What went wrong if `exc` (or what caused it) is the storage refusing a write, else ''."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, shutil.Error) and current.args and isinstance(current.args[0], list):
+            failures = current.args[0]  # (source, destination, why) for each file copytree could not copy
+            first = str(failures[0][2]) if failures and len(failures[0]) == 3 else str(current)
+            more = f" (and {len(failures) - 1} more files)" if len(failures) > 1 else ""
+            return _short(first) + more
+        if isinstance(current, OSError) and current.errno is not None:
+            where = f" ({current.filename})" if current.filename else ""
+            return (current.strerror or str(current)) + where
+        if match := _STORAGE_FAILURE.search(str(current)):
+            return match.group(0)
+        current = current.__cause__ or current.__context__
+    return ""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 300 else text[:300] + "..."
 
 
 def summarize(metadatas: list[dict[str, Any]]) -> dict[str, Any]:
@@ -280,8 +338,54 @@ def summarize(metadatas: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _manifest_at(path: Path) -> dict[str, Any]:
+    try:
+        return _load_manifest(path)
+    except ValueError as exc:
+        raise IndexCorrupt(f"{path / 'manifest.json'} {exc}; " + _recovery(path.parent)) from None
+
+
+def _load_manifest(path: Path) -> dict[str, Any]:
     file = path / "manifest.json"
-    return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
+    if not file.is_file():
+        return {}
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"is unreadable ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise ValueError("is not a JSON object")
+    return manifest
+
+
+def _intact(path: Path) -> bool:
+    """Finished by a refresh: the manifest is written last, after every chunk."""
+    try:
+        return bool(_GENERATION_NAME.fullmatch(path.name)) and bool(_load_manifest(path).get("embedding_model"))
+    except ValueError:
+        return False
+
+
+def intact_generations(root: Path) -> list[Path]:
+    """Finished generations, oldest first."""
+    return [p for p in sorted(Path(root).glob("gen-*")) if p.is_dir() and _intact(p)]
+
+
+_REBUILD = "rebuild with `python -m assistant build` (and ingest your postings again), or restore the folder from a backup"
+
+
+def _recovery(root: Path) -> str:
+    """How to get a published index back, naming what is still there."""
+    intact = intact_generations(root)
+    if not intact:
+        return "no intact generation is left: " + _REBUILD
+    listed = ", ".join(
+        f"{p.name} ({_load_manifest(p).get('documents', '?')} documents)" for p in reversed(intact)
+    )
+    return (
+        f"nothing was changed or deleted. Intact generations, newest first: {listed}. "
+        f"Run `python -m assistant repair` to republish the newest ({intact[-1].name}), "
+        f"or `python -m assistant repair --use-generation NAME`"
+    )
 
 
 def _write_manifest(generation: Generation, model: str) -> None:
@@ -316,11 +420,26 @@ def _fsync_dir(path: Path) -> None:
 
 
 def published_generation(root: Path) -> Path | None:
-    pointer = Path(root) / CURRENT
-    if not pointer.is_file():
+    """The published generation; None only for an index never published. A pointer that is
+    missing while finished generations exist, empty, unreadable or dangling raises
+    IndexCorrupt: treating it as "no index" is what let a refresh delete every generation."""
+    root = Path(root)
+    pointer = root / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        if intact_generations(root):
+            raise IndexCorrupt(f"{pointer} is missing; " + _recovery(root)) from None
         return None
-    path = Path(root) / pointer.read_text(encoding="utf-8").strip()
-    return path if path.is_dir() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"{pointer} is unreadable ({exc}); " + _recovery(root)) from None
+    if not name:
+        raise IndexCorrupt(f"{pointer} is empty; " + _recovery(root))
+    path = root / name
+    if not _GENERATION_NAME.fullmatch(name) or not path.is_dir():
+        raise IndexCorrupt(f"{pointer} names {name[:80]!r}, which is not a generation in {root}; " + _recovery(root))
+    _manifest_at(path)
+    return path
 
 
 def read_manifest(root: Path) -> dict[str, Any]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from assistant.container import Services
-from assistant.errors import CorpusError
+from assistant.errors import CorpusError, IndexWriteError
 from assistant.indexer import refresh
 from assistant.sources import RECORD_SUFFIXES, load_paths, require_clean
 from assistant.types import IngestReport, Rejection
@@ -30,16 +31,21 @@ class UnsupportedUpload(CorpusError):
     pass
 
 
+MAX_STEM_CHARS = 100
+
+
 def safe_name(filename: str) -> str:
-    """The file name without folders or characters a path could misuse."""
+    """The only part of a client's file name that reaches the file system: a stem of at most
+    MAX_STEM_CHARS safe characters and a known suffix (a long name must not fail the write)."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename.replace("\\", "/")).name).lstrip(".")
     suffix = Path(name).suffix.lower()
+    shown = filename if len(filename) <= 80 else filename[:60] + "..." + filename[-12:]
     if suffix not in UPLOAD_SUFFIXES:
         raise UnsupportedUpload(
-            f"{filename or '(no name)'}: unsupported file type {suffix or '(no extension)'!r}: "
+            f"{shown or '(no name)'}: unsupported file type {suffix[:20] or '(no extension)'!r}: "
             f"upload a {', '.join(UPLOAD_SUFFIXES)} file"
         )
-    return name
+    return (name[: -len(suffix)][:MAX_STEM_CHARS] or "upload") + suffix
 
 
 def ingest_upload(
@@ -58,10 +64,14 @@ def ingest_upload(
         raise UploadTooLarge(f"{name}: {len(data):,} bytes, over the {limit:,}-byte upload limit")
     folder = services.settings.data_dir / "uploads"
     staging = folder / f".staging-{uuid.uuid4().hex}" / name
-    staging.parent.mkdir(parents=True, exist_ok=True)
     kept = (folder / name).resolve()
     try:
-        staging.write_bytes(data)
+        try:
+            staging.parent.mkdir(parents=True, exist_ok=True)
+            staging.write_bytes(data)
+        except OSError as exc:
+            raise IndexWriteError(f"could not store the upload in {folder}: {exc.strerror or exc}; "
+                                  f"the index is unchanged") from exc
         loaded = load_paths([staging], max_record_bytes=services.settings.max_record_bytes)
         # Messages name the file as the user called it, not the staging copy.
         loaded.rejections = [
@@ -77,5 +87,4 @@ def ingest_upload(
         staging.replace(kept)
         return report
     finally:
-        staging.unlink(missing_ok=True)
-        staging.parent.rmdir()
+        shutil.rmtree(staging.parent, ignore_errors=True)

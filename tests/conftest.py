@@ -34,6 +34,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    # Starlette's TestClient sends `Host: testserver`.
+    monkeypatch.setenv("ASSISTANT_ALLOWED_HOSTS", "testserver")
     monkeypatch.chdir(tmp_path)
 
 

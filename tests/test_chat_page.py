@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from markdown_it import MarkdownIt
 
 from assistant.answer import Source
 from assistant.container import Services
 from tests.fakes import ScriptedChat
-from ui.chat import respond, sources_html
+from ui.chat import inert, plain, respond, sources_html
 from ui.served import FairQueue, ServedIndex
 
 
@@ -23,8 +25,9 @@ def test_respond_streams_the_answer_then_shows_checked_sources(api_services: Ser
     served = ServedIndex(api_services)
     updates = list(respond(served, FairQueue(), "What skills do ML engineers need?", [], "any", "any"))
     history, sources = updates[-1]
-    assert history[-2] == {"role": "user", "content": "What skills do ML engineers need?"}
-    assert history[-1] == {"role": "assistant", "content": "ML engineers need software engineering [1]."}
+    assert history[-2]["role"] == "user" and plain(history[-2]["content"]) == "What skills do ML engineers need?"
+    assert history[-1]["role"] == "assistant"
+    assert plain(history[-1]["content"]) == "ML engineers need software engineering [1]."
     assert len(updates) > 3  # streamed word by word
     assert "[1]" in sources and "<details>" in sources
     served.close()
@@ -60,3 +63,25 @@ def test_feedback_from_the_page_and_the_api_is_stored_and_exported(api_services:
     assert (second["rating"], second["backend"], second["sources"]) == ("up", "extractive", [{"n": 1}])
     assert api_services.feedback.path.parent == api_services.settings.data_dir
     served.close()
+
+
+TRACKING = "Apply now ![pixel](http://127.0.0.1:9/track.png) <img src=x onerror=alert(1)> [go](javascript:alert(1))"
+
+
+def test_corpus_markup_in_an_answer_is_shown_as_text_never_rendered(api_services: Services, chat: ScriptedChat) -> None:
+    """A posting's image or HTML quoted in an answer made every viewer's browser fetch its URL."""
+    markdown = MarkdownIt("commonmark")
+    chat.enqueue(f"ML engineers need software engineering [1]. {TRACKING} [1].")
+    served = ServedIndex(api_services)
+    for shown, _sources in respond(served, FairQueue(), "What skills do ML engineers need? <img src=y>", [], "any", "any"):
+        for message in shown:
+            html_out = markdown.render(message["content"])
+            assert "<img" not in html_out and "<a " not in html_out, html_out
+    assert "track.png" in plain(shown[-1]["content"]) or "software engineering" in plain(shown[-1]["content"])
+    served.close()
+
+
+@pytest.mark.parametrize("text", [TRACKING, "a\\b \\[1] $x$ 1. *x* `code` # h", "", "plain words"])
+def test_inert_text_round_trips(text: str) -> None:
+    assert plain(inert(text)) == text
+    assert "<img" not in MarkdownIt("commonmark").render(inert(text))

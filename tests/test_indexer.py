@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.container import Services, build_services
-from assistant.errors import IndexBusy, IndexMismatch, IndexNotBuilt
+from assistant.errors import IndexBusy, IndexCorrupt, IndexMismatch, IndexNotBuilt
 from assistant.indexer import refresh
 from assistant.search import search
 from assistant.settings import Settings
@@ -180,6 +180,76 @@ def test_a_killed_refresh_leaves_an_orphan_that_the_next_refresh_removes(service
     assert stray_vectors(services) == set()
     with services.store.reader() as generation:
         assert {h.doc_id for h in search(generation, services.embedder, "Posting number", k=5)} == {"p1", "p2"}
+
+
+def _three_generations(services: Services, tmp_path: Path) -> list[Path]:
+    for i in range(3):
+        ingest(services, docs_from(write_jsonl(tmp_path / f"g{i}.jsonl", [posting(j) for j in range(i + 1)])))
+    return services.store.generations()
+
+
+@pytest.mark.parametrize("damage", ["dangling", "empty", "missing", "outside", "binary"])
+def test_a_broken_pointer_is_refused_and_nothing_is_deleted(services: Services, tmp_path: Path, damage: str) -> None:
+    generations = _three_generations(services, tmp_path)
+    pointer = services.store.root / "CURRENT"
+    if damage == "missing":
+        pointer.unlink()
+    else:
+        pointer.write_bytes({"dangling": b"gen-999999-missing\n", "empty": b"", "outside": b"../../etc\n",
+                             "binary": b"\xff\xfe\x00"}[damage])
+    with pytest.raises(IndexCorrupt, match=r"nothing was changed or deleted.*repair") as refused:
+        ingest(services, docs_from(write_jsonl(tmp_path / "one.jsonl", [posting(99)])))
+    assert generations[-1].name in str(refused.value)
+    assert services.store.generations() == generations  # before the fix: every one deleted as an orphan
+    with pytest.raises(IndexCorrupt):
+        read_manifest(services.store.root)
+
+    assert services.store.repair() == generations[-1]
+    assert read_manifest(services.store.root)["documents"] == 3
+    with services.store.reader() as generation:
+        assert {h.doc_id for h in search(generation, services.embedder, "Posting number", k=5)} == {"p0", "p1", "p2"}
+
+
+def test_repair_can_republish_an_older_generation_and_refuses_a_broken_one(services: Services, tmp_path: Path) -> None:
+    generations = _three_generations(services, tmp_path)
+    (services.store.root / "CURRENT").write_text("gen-999999-missing\n")
+    assert services.store.repair(generations[0].name) == generations[0]
+    assert read_manifest(services.store.root)["documents"] == 1
+    (generations[1] / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexCorrupt, match=r"not an intact generation.*intact: "):
+        services.store.repair(generations[1].name)
+    with pytest.raises(IndexCorrupt, match="not an intact generation"):
+        services.store.repair("../outside")
+    assert services.store.generations() == generations
+
+
+def test_a_corrupt_manifest_is_a_clear_error_not_a_traceback(services: Services, tmp_path: Path) -> None:
+    generations = _three_generations(services, tmp_path)
+    (generations[-1] / "manifest.json").write_text('{"documents": 3')
+    with pytest.raises(IndexCorrupt, match=r"manifest.json is unreadable.*gen-.*\(2 documents\).*repair"):
+        read_manifest(services.store.root)
+    with pytest.raises(IndexCorrupt):
+        ingest(services, docs_from(write_jsonl(tmp_path / "one.jsonl", [posting(99)])))
+    assert services.store.generations() == generations
+    assert services.store.repair() == generations[1]  # the newest intact one
+
+
+def test_a_killed_first_build_without_a_pointer_is_cleaned_up(services: Services, tmp_path: Path) -> None:
+    unfinished = services.store.root / "gen-000001-20260101T000000-dead00"
+    (unfinished / "chroma").mkdir(parents=True)  # no manifest: killed before it was finished
+    assert services.store.current_path() is None
+    ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(1)])))
+    assert not unfinished.exists() and read_manifest(services.store.root)["documents"] == 1
+
+
+def test_pruning_keeps_the_generations_around_an_older_published_one(settings, tmp_path: Path) -> None:
+    services = build_services(settings, embedder=HashingEmbedder())
+    generations = _three_generations(services, tmp_path)
+    services.store.repair(generations[0].name)
+    ingest(services, docs_from(write_jsonl(tmp_path / "more.jsonl", [posting(50)])))
+    kept = services.store.generations()
+    assert generations[0] in kept and kept[-1] == services.store.current_path()
+    assert read_manifest(services.store.root)["documents"] == 2
 
 
 def test_a_second_refresh_at_the_same_time_is_refused(services: Services, tmp_path: Path) -> None:

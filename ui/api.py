@@ -21,18 +21,21 @@ from assistant.analytics import StatsError, resolve_roles
 from assistant.answer import Answer
 from assistant.container import Services
 from assistant.feedback import Feedback
-from assistant.errors import AssistantError, BackendUnavailable, CorpusError, IndexBusy, IndexNotBuilt, IndexWriteError
+from assistant.errors import AssistantError, BackendUnavailable, CorpusError, IndexBusy, IndexCorrupt, IndexNotBuilt, IndexWriteError
 from assistant.pipeline import Assistant
 from assistant.search import FILTER_FIELDS
+from assistant.settings import Settings
 from assistant.store import read_manifest
 from assistant.uploads import UnsupportedUpload, UploadTooLarge, ingest_upload
 from ui.admin import AdminRefused, check_admin
+from ui.guards import RequestGuard, served_hosts
 from ui.origins import install_origin_policy
 from ui.served import FairQueue, ServedIndex, queue_for
 
 MAX_MESSAGE_CHARS = 4000
+MAX_HISTORY_TURNS = 40
 MAX_BODY_BYTES = 1_000_000
-_STATUS = {StatsError: 400, IndexWriteError: 507, IndexNotBuilt: 503, BackendUnavailable: 503, IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415,
+_STATUS = {StatsError: 400, IndexWriteError: 507, IndexNotBuilt: 503, IndexCorrupt: 503, BackendUnavailable: 503, IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415,
            CorpusError: 400}
 # Paths that take files; everything else is held to MAX_BODY_BYTES.
 _UPLOAD_PATHS = ("/api/postings", "/gradio_api/upload")
@@ -54,7 +57,7 @@ class Filters(BaseModel):
 
 class ChatRequest(BaseModel):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    history: list[Turn] = Field(default_factory=list, max_length=40)
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     filters: Filters | None = None
     backend: Literal["local", "openai", "extractive"] | None = None
     k: int | None = Field(None, ge=1, le=20)
@@ -121,15 +124,6 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
         lifespan=lifespan,
     )
     app.state.served = served
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        uploading = request.url.path.endswith(_UPLOAD_PATHS)
-        limit = services.settings.max_upload_bytes + 100_000 if uploading else MAX_BODY_BYTES
-        if length and length.isdigit() and int(length) > limit:
-            return JSONResponse({"error": f"request body over {limit:,} bytes"}, status_code=413)
-        return await call_next(request)
 
     install_origin_policy(app, services.settings.allowed_origins)
 
@@ -262,7 +256,29 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
         @app.get("/", include_in_schema=False)
         def api_only() -> RedirectResponse:
             return RedirectResponse("/docs")
+    settings = services.settings
+    # Added last, so it runs first: nothing else reads a body it refuses.
+    app.add_middleware(RequestGuard, hosts=served_hosts(settings.host, settings.allowed_hosts),
+                       limit_for=lambda path: _body_limit(settings, path), admit=lambda path, headers: _admit(settings, path, headers))
     return app
+
+
+def _body_limit(settings: Settings, path: str) -> int:
+    return settings.max_upload_bytes + 100_000 if path.endswith(_UPLOAD_PATHS) else MAX_BODY_BYTES
+
+
+def _admit(settings: Settings, path: str, headers: dict[str, str]) -> tuple[int, str] | None:
+    """Uploads are refused before their body is read: the API's without a valid admin token,
+    Gradio's when uploads are off (the Admin tab's file input is its only use) and always
+    under /embed, which has no file input."""
+    if path == "/api/postings":
+        try:
+            check_admin(settings, headers.get("x-admin-token") or headers.get("authorization", "").removeprefix("Bearer ").strip())
+        except AdminRefused as exc:
+            return exc.status, str(exc)
+    elif path.endswith("/gradio_api/upload") and (path.startswith("/embed") or not settings.admin_token.get_secret_value()):
+        return 403, "file uploads are turned off on this server"
+    return None
 
 
 def message_text(content: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import asdict
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ from assistant.errors import AssistantError
 from assistant.feedback import Feedback
 from assistant.roles import ROLE_FAMILIES
 from assistant.store import read_manifest
-from ui.api import message_text
+from ui.api import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, message_text
 from ui.served import FairQueue, ServedIndex, queue_for
 
 EXAMPLES = [
@@ -48,6 +49,22 @@ def passage_html(heading: str, note: str, text: str) -> str:
             f"<div class='text'>{body}</div></details>")
 
 
+# Everything Markdown, HTML or Gradio's LaTeX could read as markup.
+_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&])")
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()<>#+\-.!|~$&])")
+
+
+def inert(text: str) -> str:
+    """Chat text shown as text: answers quote postings, and a posting's `![](url)` or
+    `<img src>` must not make every viewer's browser load a URL."""
+    return _MARKUP.sub(r"\\\1", text)
+
+
+def plain(text: str) -> str:
+    """The text `inert` was given, from what the chat shows."""
+    return _ESCAPED.sub(r"\1", text)
+
+
 def about_markdown(served: ServedIndex) -> str:
     try:
         manifest = read_manifest(served.services.settings.index_dir)
@@ -69,8 +86,12 @@ def respond(served: ServedIndex, queue: FairQueue, message: str, history: list[d
     if not message:
         yield history, sources_html([])
         return
-    turns = [{"role": m["role"], "content": message_text(m["content"])} for m in history if m.get("role") in ("user", "assistant")]
-    shown = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+    if len(message) > MAX_MESSAGE_CHARS or len(history) > MAX_HISTORY_TURNS:
+        raise gr.Error(f"a question has at most {MAX_MESSAGE_CHARS:,} characters and a conversation at most "
+                       f"{MAX_HISTORY_TURNS} turns: start a new conversation")
+    turns = [{"role": m["role"], "content": plain(message_text(m["content"]))[:MAX_MESSAGE_CHARS]}
+             for m in history if m.get("role") in ("user", "assistant")]
+    shown = [*history, {"role": "user", "content": inert(message)}, {"role": "assistant", "content": ""}]
     filters = {"role_family": "" if role == ANY else role, "kind": "" if kind == ANY else kind}
     try:
         assistant = served.assistant()
@@ -83,10 +104,10 @@ def respond(served: ServedIndex, queue: FairQueue, message: str, history: list[d
                     yield shown, sources_html(sources)
                 elif event.kind == "token":
                     streamed += event.text
-                    shown[-1] = {"role": "assistant", "content": streamed}
+                    shown[-1] = {"role": "assistant", "content": inert(streamed)}
                     yield shown, sources_html(sources)
                 elif event.answer is not None:
-                    shown[-1] = {"role": "assistant", "content": event.answer.answer}
+                    shown[-1] = {"role": "assistant", "content": inert(event.answer.answer)}
                     if sources_by_turn is not None:
                         sources_by_turn[len(shown) - 1] = [asdict(s) for s in event.answer.sources]
                     yield shown, sources_html(event.answer.sources)
@@ -100,9 +121,9 @@ def record_feedback(served: ServedIndex, history: list[dict[str, Any]], sources_
     position = index[0] if isinstance(index, (list, tuple)) else int(index)
     if not 0 <= position < len(history) or history[position].get("role") != "assistant":
         return "Nothing to rate there."
-    question = next((message_text(m["content"]) for m in reversed(history[:position]) if m.get("role") == "user"), "")
+    question = next((plain(message_text(m["content"])) for m in reversed(history[:position]) if m.get("role") == "user"), "")
     served.services.feedback.add(Feedback(
-        rating="up" if liked else "down", question=question, answer=message_text(history[position]["content"]),
+        rating="up" if liked else "down", question=question, answer=plain(message_text(history[position]["content"])),
         sources=sources_by_turn.get(position, []), backend=served.services.settings.backend, comment=comment or "",
     ))
     return "Thanks, your feedback was saved."

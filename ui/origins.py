@@ -15,9 +15,25 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 
-def same_origin(origin: str, host: str) -> bool:
-    """The page's origin is this server, as the client addressed it (the Host header)."""
-    return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_key(scheme: str, netloc: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        return scheme.lower(), (parts.hostname or ""), parts.port or _DEFAULT_PORTS.get(scheme.lower())
+    except ValueError:  # a port that is not a number
+        return None
+
+
+def same_origin(origin: str, scheme: str, host: str) -> bool:
+    """The page's origin is this server as the client addressed it: the same scheme, host
+    and port (the Host header; an origin on http must not pass for one on https)."""
+    page = urlsplit(origin) if "://" in origin else None
+    if page is None or not host:
+        return False
+    ours = _origin_key(scheme, host)
+    return ours is not None and _origin_key(page.scheme, page.netloc) == ours
 
 
 def frame_ancestors(allowed: list[str]) -> str:
@@ -38,7 +54,7 @@ def install_origin_policy(app: FastAPI, allowed: list[str]) -> None:
     @app.middleware("http")
     async def origin_policy(request: Request, call_next):  # type: ignore[no-untyped-def]
         origin = request.headers.get("origin")
-        if origin and origin not in allowed and not same_origin(origin, request.headers.get("host", "")):
+        if origin and origin not in allowed and not same_origin(origin, request.url.scheme, request.headers.get("host", "")):
             return JSONResponse(
                 {"error": f"origin {origin} is not allowed to use this assistant; "
                           "an administrator can add it to ASSISTANT_ALLOWED_ORIGINS"},
