@@ -166,12 +166,15 @@ def _decode_whole(path: Path) -> str | Rejection:
     if isinstance(data, Rejection):
         return data
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         return Rejection(f"{path}:{line}", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column})"
                          + _utf16_hint(data))
+    if "\x00" in text and (hint := _utf16_hint(data)):  # UTF-16 without a BOM decodes, NULs and all
+        return Rejection(f"{path}:1", "not valid UTF-8 text" + hint)
+    return text
 
 
 class _BadJSON(ValueError):
@@ -221,7 +224,8 @@ def _read_jsonl(path: Path, limit: int, kind: Kind | None, column_map: dict[str,
         try:
             record = _parse_json(line)
         except _BadJSON as exc:
-            yield Rejection(where, str(exc))
+            # UTF-16 without a BOM decodes as UTF-8, NULs and all.
+            yield Rejection(where, str(exc) + (_utf16_hint(line.encode("utf-8")) if "\x00" in line else ""))
             continue
         yield _from_record(record, where, _source(path), kind, column_map)
     if not any_record:
@@ -343,34 +347,41 @@ def _shape(cell: str) -> str:
 def _column_shapes(records: list[_CsvRecord]) -> tuple[int, dict[int, str]]:
     """The row width and the columns whose cells all but always share one shape (an id,
     a date, a URL): what a swallowed row still looks like inside another's field."""
-    single = [r.cells for r in records if r.line == r.last]
-    if len(single) < 3:
+    if len(records) < 3:
         return 0, {}
-    width = Counter(len(cells) for cells in single).most_common(1)[0][0]
-    rows = [cells for cells in single if len(cells) == width]
+    width = Counter(len(r.cells) for r in records).most_common(1)[0][0]
+    rows = [r.cells for r in records if len(r.cells) == width]
     regular = {}
     for column in range(width):
         shape, count = Counter(_shape(cells[column]) for cells in rows).most_common(1)[0]
-        if shape and count >= max(3, 0.9 * len(rows)):
+        if shape and "\n" not in shape and count >= max(3, 0.9 * len(rows)):
             regular[column] = shape
     return width, regular
 
 
 def _broken_quote(record: _CsvRecord, lines: list[str], shapes: tuple[int, dict[int, str]], *, at_end: bool) -> str:
-    width, regular = shapes
-    if regular:
-        for index in range(record.line, record.last):  # the lines inside the record after its first
-            cells = next(csv.reader([lines[index]]), [])
-            if len(cells) == width and all(_shape(cells[c]) == shape for c, shape in regular.items()):
-                return (f"a quoted field opens on this line and takes in line {index + 1}, which looks like a "
-                        f"row of its own (through line {record.last}): a quote is probably missing")
     if at_end:
         try:
             list(csv.reader(lines[record.line - 1:record.last], strict=True))
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):
                 return "a quoted field opens on this line and never closes (it runs to the end of the file)"
+    width, regular = shapes
+    for index in range(record.line, record.last):  # the lines inside the record after its first
+        if _looks_like_row(lines[index], width, regular):
+            return (f"a quoted field opens on this line and takes in line {index + 1}, which looks like a "
+                    f"row of its own (through line {record.last}): a quote is probably missing")
     return ""
+
+
+def _looks_like_row(line: str, width: int, regular: dict[int, str]) -> bool:
+    """The line read alone starts like a row: its complete cells (the last may be a quoted
+    field it opens) have the shapes of the regular columns, two of them at least."""
+    cells = next(csv.reader([line]), [])
+    if not 2 <= len(cells) <= width:
+        return False
+    checked = [c for c in regular if c < len(cells) - 1 or len(cells) == width]
+    return len(checked) >= min(2, len(regular)) > 0 and all(_shape(cells[c]) == regular[c] for c in checked)
 
 
 def _read_text_file(path: Path, limit: int, kind: Kind | None) -> Iterator[_Read | Rejection]:

@@ -231,3 +231,33 @@ def test_bench_quick_prints_the_figures_and_leaves_no_trace(services: Services, 
     assert all(value > 0 for value in result["retrieval_p95_ms"]["300"].values())
     assert not services.store.exists()  # the user's index was never touched
     assert result["machine"]["cores"] and json.dumps(result)
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["ingest", "--bogus"], "No such option: --bogus"),
+    (["search", "x", "--k", "0"], "Invalid value for '--k'"),
+    (["nosuchcmd"], "No such command 'nosuchcmd'"),
+])
+def test_usage_errors_print_usage_and_exit_2_without_a_traceback(args: list[str], says: str, tmp_path: Path) -> None:
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, timeout=120,
+                            check=False, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "Usage:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_dangling_pointer_is_refused_with_exit_8_and_repair_republishes(run, services: Services,
+                                                                          tmp_path: Path) -> None:
+    assert run("ingest", str(write_jsonl(tmp_path / "a.jsonl", [posting(1), posting(2)])))[0] == 0
+    assert run("ingest", str(write_jsonl(tmp_path / "b.jsonl", [posting(3)])))[0] == 0
+    generations = services.store.generations()
+    (services.store.root / "CURRENT").write_text("gen-999999-missing\n")
+    code, _, err = run("ingest", str(write_jsonl(tmp_path / "one.jsonl", [posting(9)])))
+    assert code == 8 and "repair" in err and generations[-1].name in err and "Traceback" not in err
+    assert services.store.generations() == generations
+    assert run("status")[0] == 8
+    code, out, _ = run("repair")
+    assert code == 0 and f"published {generations[-1].name}: 3 documents" in out
+    assert json.loads(run("status", "--json")[1])["documents"] == 3

@@ -20,12 +20,18 @@ VALUES = st.one_of(
     st.lists(st.text(max_size=10), max_size=3), st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
     st.sampled_from(["<script>alert(1)</script>", "x" * 3000, "\ufeff", "\u202e", "é\u0301", "\r\n"]),
 )
+# Shapes that crashed the loaders once: deep nesting, a number past Python's digit limit,
+# lone surrogates, a field that opens a quote and never closes.
+HOSTILE = [b"[" * 50_000, b'{"a": ' * 3000, b'{"title": "T", "description": "d", "n": ' + b"7" * 5000 + b"}",
+           b'{"title": "\\ud800", "description": "d"}', b'{"title": "T", "description": "\\udfff x"}',
+           b'"unterminated, quote', b'x,"y\n']
 RECORDS = st.one_of(st.dictionaries(FIELDS, VALUES, max_size=6), VALUES)
 LINES = st.one_of(
     RECORDS.map(lambda r: json.dumps(r).encode()),
     st.binary(max_size=80),
     st.text(max_size=80).map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.sampled_from([b"", b"{", b'{"title": "x"', b"\xff\xfe", b"\x00\x00", b"[1, 2]", b"null"]),
+    st.sampled_from(HOSTILE),
 )
 LIMIT = 2_000  # small, so the oversize path is exercised too
 CHECKED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -73,7 +79,7 @@ def _text(line: bytes, number: int) -> str:
 
 
 @CHECKED
-@given(st.lists(st.lists(st.one_of(st.text(max_size=30), st.sampled_from(['"', '""', "\n", ",", "\x00"])),
+@given(st.lists(st.lists(st.one_of(st.text(max_size=30), st.sampled_from(['"', '""', "\n", ",", "\x00", '"open', 'x"'])),
                          min_size=0, max_size=5), max_size=6),
        st.sampled_from([b"", b"\xef\xbb\xbf"]), st.binary(max_size=20))
 def test_any_csv_file_loads_or_names_each_bad_row(rows: list[list[str]], bom: bytes, tail: bytes) -> None:
@@ -86,7 +92,7 @@ def test_any_csv_file_loads_or_names_each_bad_row(rows: list[list[str]], bom: by
 
 
 @CHECKED
-@given(st.one_of(RECORDS.map(lambda r: json.dumps(r).encode()), st.binary(max_size=200),
+@given(st.one_of(RECORDS.map(lambda r: json.dumps(r).encode()), st.binary(max_size=200), st.sampled_from(HOSTILE),
                  st.lists(RECORDS, max_size=5).map(lambda rs: json.dumps(rs).encode())))
 def test_any_json_file_loads_or_says_what_is_wrong(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:

@@ -154,3 +154,125 @@ def test_require_clean_refuses_everything_unless_skipping(tmp_path: Path) -> Non
     empty = load(tmp_path / "missing.jsonl")
     with pytest.raises(CorpusError, match="no valid records"):
         require_clean(empty, skip_invalid=True)
+
+
+def _csv_rows(n: int, broken: dict[int, str] | None = None, *, multiline: bool = True) -> str:
+    """A CSV export with `n` rows; `broken` replaces a row's description with raw CSV text."""
+    lines = ["id,title,company,description,posted"]
+    for i in range(1, n + 1):
+        usual = f'"Build models, row {i}.\nShip them."' if multiline else f"Build models for row {i}"
+        description = (broken or {}).get(i, usual)
+        lines.append(f"job-{i:03d},ML Engineer {i},Acme,{description},2026-01-{i % 28 + 1:02d}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_csv_quote_that_never_closes_is_refused_at_its_row_not_swallowing_the_rest(tmp_path: Path) -> None:
+    file = tmp_path / "jobs.csv"
+    file.write_text(_csv_rows(50, {10: '"Open quote, never closed'}, multiline=False), encoding="utf-8")
+    loaded = load(file)
+    [rejection] = loaded.rejections  # before: rows 11-50 vanished into row 10's description
+    assert rejection.where == f"{file}:11 (row 10)" and "quoted field opens on this line" in rejection.reason
+    with pytest.raises(CorpusError, match="never closes"):
+        require_clean(loaded, skip_invalid=False)
+    # Skipping: the row is rejected and every row after it is read as itself.
+    assert [d.doc_id for d in loaded.documents] == [f"job-{i:03d}" for i in range(1, 51) if i != 10]
+    assert all("ML Engineer" not in d.text for d in loaded.documents)
+
+
+def test_a_csv_quote_that_closes_much_later_is_refused_when_it_took_in_rows(tmp_path: Path) -> None:
+    file = tmp_path / "jobs.csv"
+    file.write_text(_csv_rows(40, {10: '"Stray quote here', 30: 'closes here" by accident'}), encoding="utf-8")
+    loaded = load(file)
+    # Row 10 starts on physical line 20: each row before it spans two lines.
+    assert loaded.rejections and loaded.rejections[0].where == f"{file}:20 (row 10)"
+    assert "looks like a row of its own" in loaded.rejections[0].reason
+    ids = {d.doc_id for d in loaded.documents}
+    assert {f"job-{i:03d}" for i in range(11, 30)} <= ids  # the rows inside the runaway quote
+    assert len(ids) + len(loaded.rejections) >= 39
+    assert all("ML Engineer 1" not in d.text for d in loaded.documents)
+
+
+def test_a_quote_open_at_the_end_of_the_file_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "jobs.csv"
+    file.write_text(_csv_rows(5, {5: '"The last row, open'}), encoding="utf-8")
+    loaded = load(file)
+    assert [(r.where, r.reason) for r in loaded.rejections] == [
+        (f"{file}:10 (row 5)", "a quoted field opens on this line and never closes (it runs to the end of the file)")]
+    assert len(loaded.documents) == 4
+
+
+def test_quoted_multi_line_descriptions_with_commas_are_still_one_field(tmp_path: Path) -> None:
+    file = tmp_path / "jobs.csv"
+    body = '"Requirements:\nPython, SQL, Spark\nAWS, GCP, Azure\n- 3+ years, remote, full time"'
+    file.write_text(_csv_rows(12, {5: body}), encoding="utf-8")
+    loaded = load(file)
+    assert loaded.rejections == [] and len(loaded.documents) == 12
+    assert "AWS, GCP, Azure" in loaded.documents[4].text
+
+
+def test_csv_header_with_the_same_column_twice_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "jobs.csv"
+    file.write_text("title,Description,description\nA,b,c\n", encoding="utf-8")
+    [rejection] = load(file).rejections
+    assert rejection.where == f"{file}:1" and "'Description' and 'description'" in rejection.reason
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_utf16_input_gets_a_hint(tmp_path: Path, encoding: str) -> None:
+    for name, text in (("jobs.csv", "title,description\nA,b\n"), ("p.jsonl", json.dumps(posting(1)) + "\n")):
+        file = tmp_path / name
+        file.write_bytes(text.encode(encoding))
+        assert "looks like UTF-16" in load(file).rejections[0].reason
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    (b"[" * 100_000, "nested too deeply"),
+    (b'{"id": 1, "title": "T", "description": "d", "n": ' + b"9" * 5000 + b"}", "a number is too long"),
+    (b'{"title": "T\\ud800", "description": "d"}', "unpaired surrogate (\\ud800)"),
+])
+def test_hostile_json_shapes_are_rejections_not_crashes(tmp_path: Path, line: bytes, expected: str) -> None:
+    for name, content in (("p.jsonl", line + b"\n" + json.dumps(posting(2)).encode()),
+                          ("p.json", line)):
+        file = tmp_path / name
+        file.write_bytes(content)
+        loaded = load(file, limit=10_000_000)
+        assert any(expected in r.reason for r in loaded.rejections), loaded.rejections
+        assert loaded.rejections[0].where.startswith(str(file))
+        if name.endswith(".jsonl"):
+            assert [d.doc_id for d in loaded.documents] == ["p2"]
+
+
+def test_an_unreadable_file_in_a_folder_and_a_fifo_are_rejections(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "postings"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("Data Engineer\nBuild pipelines.", encoding="utf-8")
+    locked = folder / "locked.txt"
+    locked.write_text("ML Engineer\nShip models.", encoding="utf-8")
+    locked.chmod(0)
+    fifo = tmp_path / "x.jsonl"
+    os.mkfifo(fifo)
+    try:
+        loaded = load(folder, fifo)
+    finally:
+        locked.chmod(0o644)
+    reasons = {r.where: r.reason for r in loaded.rejections}
+    assert reasons[str(fifo)] == "not a regular file"  # before: the read blocked forever
+    if os.geteuid() != 0:  # root reads the file anyway
+        assert "Permission denied" in reasons[str(locked)]
+    assert "ok" in {d.doc_id for d in loaded.documents}
+
+
+def test_every_format_names_its_source_by_the_resolved_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--sync` matches sources: a CSV given as a relative path must match its absolute one."""
+    (tmp_path / "feed").mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "feed" / "jobs.csv").write_text("id,title,description\nc1,A,b\n", encoding="utf-8")
+    write_jsonl(tmp_path / "feed" / "p.jsonl", [posting(1)])
+    (tmp_path / "feed" / "p.json").write_text(json.dumps([posting(2)]), encoding="utf-8")
+    (tmp_path / "feed" / "t.txt").write_text("Data Engineer\nBuild pipelines.", encoding="utf-8")
+    for name in ("jobs.csv", "p.jsonl", "p.json", "t.txt"):
+        relative = load(Path("feed") / name).documents[0].source
+        absolute = load(tmp_path / "feed" / name).documents[0].source
+        assert relative == absolute == str((tmp_path / "feed" / name).resolve())

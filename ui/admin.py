@@ -70,6 +70,8 @@ def admin_tab(served: ServedIndex) -> None:
             "unless you choose to skip them, and the index stays as it was."
             + ("" if enabled else "\n\n**Uploads are turned off:** start the server with ASSISTANT_ADMIN_TOKEN set.")
         )
+        if not enabled:
+            return  # no form that looks usable, and the server refuses Gradio's upload route
         token = gr.Textbox(label="Admin token", type="password", max_lines=1)
         upload = gr.File(label="Postings file", file_types=list(UPLOAD_SUFFIXES), type="filepath")
         with gr.Row():

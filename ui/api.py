@@ -14,6 +14,7 @@ from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -39,6 +40,7 @@ _STATUS = {StatsError: 400, IndexWriteError: 507, IndexNotBuilt: 503, IndexCorru
            CorpusError: 400}
 # Paths that take files; everything else is held to MAX_BODY_BYTES.
 _UPLOAD_PATHS = ("/api/postings", "/gradio_api/upload")
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 class Turn(BaseModel):
@@ -244,6 +246,18 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
             _openai_stream(assistant, queue_for(assistant, queue), question, history, completion_id, request.model),
             media_type="text/event-stream",
         )
+
+    known = [route for route in app.routes if isinstance(route, APIRoute)]
+
+    @app.api_route("/api/{rest:path}", methods=_METHODS, include_in_schema=False)
+    @app.api_route("/v1/{rest:path}", methods=_METHODS, include_in_schema=False)
+    def unrouted(request: Request) -> JSONResponse:
+        """Without this, the chat page mounted at "/" answers a wrong method with 404."""
+        allowed = sorted({m for r in known if r.path_regex.match(request.url.path) for m in r.methods or ()})
+        if allowed:
+            return JSONResponse({"error": f"{request.method} is not allowed here; use {', '.join(allowed)}"},
+                                status_code=405, headers={"Allow": ", ".join(allowed)})
+        return JSONResponse({"error": f"no such endpoint: {request.url.path} (see /docs)"}, status_code=404)
 
     if chat_page:
         from ui.chat import mount

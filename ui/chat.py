@@ -133,7 +133,8 @@ def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
     from ui.admin import admin_tab
     from ui.analytics_tabs import check_tab, compare_tab
 
-    with gr.Blocks(title="Role assistant") as blocks:
+    # Uploaded files (the Admin tab's) are staged by Gradio; an hour is plenty to ingest one.
+    with gr.Blocks(title="Role assistant", delete_cache=(3600, 3600)) as blocks:
         gr.Markdown("## Role assistant\nAsk about data and ML roles. Answers cite the article and job postings they use.")
         with gr.Tabs():
             with gr.Tab("Chat"):
