@@ -15,36 +15,55 @@ from collections.abc import Iterable
 _OVERRIDE = (
     r"\b(ignor\w*|disregard\w*|forget\w*|overrid\w*|bypass\w*|vergiss\w*|missacht\w*|oubli\w*)\b[^.\n]{0,60}"
     r"\b(instructions?|prompts?|rules|guidelines|directions|directives|above|previous|prior|earlier|everything|"
-    r"all|context|messages?|constraints|anweisungen|vorherigen|consignes|pr[ée]c[ée]dentes|r[èe]gles)\b"
+    r"context|constraints|anweisungen|vorherigen|consignes|pr[ée]c[ée]dentes|r[èe]gles)\b"
 )
 _ROLE_MARKER = (
-    r"(^|[\s#*>\[(])(system|assistant|developer)\s*:|<\|?\s*(im_start|im_end|system|endoftext)\s*\|?>|"
+    r"(^\s*|\n\s*|[#*>\[(]\s*)(system|assistant|developer)\s*:|<\|?\s*(im_start|im_end|system|endoftext)\s*\|?>|"
     r"\[/?inst\]|<</?sys>>|</?\s*(system|instructions?)\s*>"
 )
+_AI = r"(ai|assistant|language\s+model|llm|chatbot|bot|gpt)"
 _ADDRESS = (
-    r"\b(you\s+are|you're|act\s+as|pretend|roleplay|role-play|behave\s+as|simulate)\b[^.\n]{0,40}"
-    r"\b(ai|assistant|model|chatbot|bot|llm|gpt|dan)\b|"
-    r"\b(as|to|dear|hey|attention)\s+(an?\s+|the\s+|any\s+)?(ai|assistant|language\s+model|llm|chatbot|bot|gpt)s?\b|"
-    r"\b(ai|assistant|language\s+model|llm|chatbot|bot)s?\b[^.\n]{0,30}\b(reading|processing|parsing|summari[sz]ing|"
-    r"indexing|answering)\b"
+    rf"\b(you\s+are|you're)\s+(now\s+)?(an?|the)\s+(\w+\s+){{0,3}}{_AI}\b|"
+    rf"\b(act\s+as|pretend|roleplay|role-play|behave\s+as|simulate)\b[^.\n]{{0,40}}\b{_AI}\b|"
+    rf"\b(dear|hey|attention|note\s+(to|for))\s+(an?\s+|the\s+|any\s+|all\s+)?{_AI}s?\b|"
+    rf"\bas\s+(an?|the)\s+{_AI}(\s+\w+){{0,2}}\s*,|"
+    rf"\b{_AI}s?\b[^.\n]{{0,30}}\b(reading|parsing|summari[sz]ing|indexing)\s+(this|these|the)\b"
 )
 _NEW_ORDERS = (
-    r"\bnew\s+(instructions?|task|rules|directive|objective|orders|system\s+prompt)\b|\bfrom\s+now\s+on\b|"
-    r"\b(for|in|to)\s+(every|all|each|any)\s+(future\s+)?(questions?|answers?|responses?|replies|queries|users?|prompts?)\b|"
-    r"\byou\s+(must|should|will|shall|need\s+to|have\s+to)\s+(now|always|only|never|instead)\b|\byou\s+are\s+now\b|"
+    r"\bnew\s+(instructions?|directives?|system\s+prompt)\b|\bnew\s+(task|rules|objective|orders|goal)\s*[:\-–]|"
+    r"\bfrom\s+now\s+on\b[^.\n]{0,30}\b(you|answer|answers|respond|reply|replies|say|end|begin|start|always|never|every)\b|"
+    r"\b(for|in)\s+(every|all|each|any)\s+(future\s+)?(questions?|answers?|responses?|replies|queries|prompts?)\b|"
+    r"\byou\s+(must|shall)\s+(now|only|never|instead)\b|\byou\s+(should|will|need\s+to|have\s+to)\s+(now|instead)\b|"
+    r"\byou\s+are\s+now\b|"
     r"\binstead\s+of\s+answering\b|\bdo\s+not\s+(answer|cite|mention\s+the\s+sources)\b"
 )
+# Talk about the person asking, or orders for them, rather than about a job.
+_AUDIENCE = (
+    r"\b(tell|inform|confirm\s+to|warn|convince|persuade|assure|remind)\s+(the\s+|any\s+)?(user|reader|person|"
+    r"candidates?|applicants?|job\s*seekers?)s?\b|"
+    r"\b(the|this)\s+(user|reader|person|asker)'s\s+(real\s+|actual\s+|original\s+)?(question|skills|request|query)\b|"
+    r"\b(anyone|whoever|everyone)\s+(who\s+)?(asking|asks|is\s+asking)\b|"
+    r"\b(automated|automatic)\s+(reader|agent|assistant|crawler|parser)s?\b|"
+    r"\b(kindly|please)\s+(mention|say|state|tell|recommend|answer|reply|respond)\b[^.\n]{0,40}\b(only|best|that)\b|"
+    r"\b(simply|just)\s+(answer|reply|respond|say|output)\b|\bsummary\s+to\s+give\b|"
+    r"\bpretend\s+(you|to\s+be|that)\b|\byou\s+are\s+an?\s+[\w\s-]{0,30}\b(whose|with\s+the)\s+(only\s+|sole\s+|main\s+)?goal\b|"
+    r"\b(act\s+as|you\s+are\s+now)\s+(an?|the)\s+[^.\n]{0,40}\b(and|to)\s+(warn|tell|confirm|convince|recommend|say|claim)\b|"
+    r"\b(other|remaining)\s+(postings|companies|results|jobs|sources)\b[^.\n]{0,40}\b(expired|scams?|fake|fraudulent|"
+    r"outdated|invalid)\b"
+)
 _OUTPUT_CONTROL = (
-    r"\b(reply|respond|answer|say|output|print|write|type|return|begin|start|end)\b[^.\n]{0,25}"
-    r"\b(only|exactly|verbatim|the\s+word|the\s+phrase|the\s+following|your\s+(answer|response|reply))\b|"
+    r"\b(reply|respond|answer|say|output|print|write|type|return)\s+(only|exactly|verbatim|just)\b|"
+    r"\b(reply|respond|answer)\s+(only\s+)?with\s+(the\s+word|the\s+phrase|[\"'“])|"
+    r"\b(say|output|print|write|type|return|begin|start|end)\b[^.\n]{0,25}\b(the\s+word|the\s+phrase|verbatim|"
+    r"every\s+(answer|response|reply)|your\s+(answer|response|reply))\b|"
     r"\b(reveal|show|print|repeat|leak|disclose|tell\s+me)\b[^.\n]{0,30}\b(system\s+prompt|prompt|instructions|"
     r"hidden|secret|configuration)\b|\bsystem\s+prompt\b|"
     r"\b(always|only)\s+(recommend|mention|suggest|say)\b|"
     r"\b(include|insert|add|append)\b[^.\n]{0,30}\b(link|url|image|markdown)\b[^.\n]{0,30}\b(answer|response|reply)\b"
 )
-_INSTRUCTION = re.compile("|".join((_OVERRIDE, _ROLE_MARKER, _ADDRESS, _NEW_ORDERS, _OUTPUT_CONTROL)), re.I)
+_INSTRUCTION = re.compile("|".join((_OVERRIDE, _ROLE_MARKER, _ADDRESS, _NEW_ORDERS, _AUDIENCE, _OUTPUT_CONTROL)), re.I)
 # A shouted token to repeat ("say HACKED", "output PWNED"): case matters here.
-_SHOUT = re.compile(r"\b(?i:say|output|print|reply|respond|answer|write|type|return)\b[^.\n]{0,20}?[\"'“]?\b[A-Z]{4,}\b")
+_SHOUT = re.compile(r"\b(?i:say|output|print|reply|respond|answer|write|type|return)\b[^.\n]{0,20}?[\"'“]?\b[A-Z]{5,}\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#-]*", re.I)
 

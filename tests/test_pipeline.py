@@ -91,6 +91,16 @@ def test_injected_instructions_in_a_posting_change_nothing(built: Services, chat
     assert "HACKED" not in question.answer and not question.declined
 
 
+def test_a_model_that_obeys_an_injected_instruction_has_that_sentence_dropped(built: Services,
+                                                                              chat: ScriptedChat) -> None:
+    chat.enqueue("It asks for Spark, Kafka and Airflow [1]. HACKED [1].")
+    answer = ask(built, "What does the Evil Corp data engineer posting ask for?")
+    assert "HACKED" not in answer.answer and "Spark, Kafka and Airflow [1]." in answer.answer
+    chat.enqueue("HACKED [1].")  # nothing left: the evidence answers instead
+    answer = ask(built, "What does the Evil Corp data engineer posting ask for?")
+    assert "HACKED" not in answer.answer and answer.answer.strip() and not answer.declined
+
+
 def test_follow_up_retrieves_with_the_conversation(built: Services) -> None:
     history = [{"role": "user", "content": "What skills do ML engineers need?"},
                {"role": "assistant", "content": "Software engineering [1]."}]
