@@ -341,3 +341,40 @@ def test_hybrid_retrieval_reads_the_same_from_either_store(services: Services, t
         assert retriever.retrieve("airflw pipelnes", k=1)[0].doc_id == "p20"  # both typos are repaired
         only = retriever.retrieve("models", k=5, filters={"role_family": "data_scientist"})
         assert only and {h.role_family for h in only} == {"data_scientist"}
+
+
+@pytest.mark.parametrize("failure", ["chroma", "copy_many_files"])
+def test_a_full_disk_in_any_layer_is_one_short_error(services: Services, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    """Chroma's core reports a full disk as InternalError, copytree as a list of every file
+    it could not copy: both are one line naming the index folder, not a traceback or 3 KB."""
+    import shutil
+
+    from chromadb.api.models.Collection import Collection
+    from chromadb.errors import InternalError
+
+    from assistant.errors import IndexWriteError
+    from assistant.store import published_generation
+
+    ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(i) for i in range(3)])))
+    before = published_generation(services.store.root)
+    if failure == "chroma":
+        def full(*args: object, **kwargs: object) -> None:
+            raise InternalError("Query error: Database error: error returned from database: (code: 13) "
+                                "database or disk is full")
+        monkeypatch.setattr(Collection, "upsert", full)
+        monkeypatch.setattr(Collection, "add", full)
+        expected = "database or disk is full"
+    else:
+        def copy_failed(source: object, target: object, **kwargs: object) -> None:
+            raise shutil.Error([(f"/src/file{i}", f"/dst/file{i}", "[Errno 28] No space left on device")
+                                for i in range(40)])
+        monkeypatch.setattr(shutil, "copytree", copy_failed)
+        expected = r"\[Errno 28\] No space left on device \(and 39 more files\)"
+    with pytest.raises(IndexWriteError, match=f"could not write a new index generation in .*: {expected}; the "
+                                              f"published index is unchanged") as refused:
+        ingest(services, docs_from(write_jsonl(tmp_path / "b.jsonl", [posting(7, title="Data Engineer")])))
+    assert len(str(refused.value)) < 400
+    monkeypatch.undo()
+    assert published_generation(services.store.root) == before
+    assert [p.name for p in services.store.generations()] == [before.name]

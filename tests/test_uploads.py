@@ -154,3 +154,24 @@ def test_upload_progress_counts_embedded_chunks(api_services: Services) -> None:
                      on_progress=lambda done, total: seen.append((done, total)))
     total = report.chunks_added
     assert total > 512 and seen == [(0, total), (256, total), (512, total), (total, total)]
+
+
+@pytest.mark.parametrize(("name", "data", "says"), [
+    ("jobs.csv", b"id,title,description\n" + b"".join(b"j%d,T %d,D %d\n" % (i, i, i) for i in range(1, 10))
+     + b'j10,T 10,"open quote\n' + b"".join(b"j%d,T %d,D %d\n" % (i, i, i) for i in range(11, 51)),
+     "quoted field opens on this line"),
+    ("deep.jsonl", b"[" * 100_000 + b"\n", "nested too deeply"),
+    ("big.jsonl", b'{"title": "T", "description": "d", "n": ' + b"9" * 5000 + b"}\n", "a number is too long"),
+    ("lone.jsonl", b'{"title": "T\\ud800", "description": "d"}\n', "unpaired surrogate"),
+])
+def test_hostile_uploads_are_400_with_problems_and_the_index_unchanged(
+        admin_client: TestClient, admin_services: Services, name: str, data: bytes, says: str) -> None:
+    before = read_manifest(admin_services.settings.index_dir)
+    response = upload(admin_client, name, data)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert says in body["error"] and f"{name}:" in body["error"]
+    assert read_manifest(admin_services.settings.index_dir)["generation"] == before["generation"]
+    skipped = upload(admin_client, name, data, skip_invalid="true")
+    if name == "jobs.csv":  # the rows after the broken one are read as rows, not swallowed
+        assert skipped.status_code == 200 and skipped.json()["added"] == 49 and skipped.json()["rejected"] == 1
