@@ -22,6 +22,7 @@ app = typer.Typer(
     help="Role assistant: questions about data and ML roles, answered from an article and job postings.",
 )
 _state: dict[str, Any] = {}
+DEV_QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "dev.jsonl"
 
 
 @app.callback()
@@ -95,7 +96,6 @@ def build(
     from assistant.corpus import article_document, sample_paths
     from assistant.indexer import refresh
     from assistant.sources import load_paths, require_clean
-
     from assistant.store import published_generation
 
     svc = services()
@@ -324,7 +324,7 @@ def chat(
 
 @app.command("eval")
 def evaluate_command(
-    file: Annotated[Path, typer.Argument(help="Questions, JSONL.")] = Path(__file__).resolve().parent.parent / "eval" / "dev.jsonl",
+    file: Annotated[Path, typer.Argument(help="Questions, JSONL.")] = DEV_QUESTIONS,
     backend: Backend = None,
     k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Include every question's row.")] = False,
@@ -361,7 +361,6 @@ def serve(
 ) -> None:
     """Serve the chat page and the HTTP API (OpenAPI docs at /docs). Models load once, before the first request."""
     import uvicorn
-
     from ui.api import make_app
     from ui.workers import SETTINGS_FILE_ENV
 

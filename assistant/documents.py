@@ -72,7 +72,8 @@ def read_documents(generation_path: Path, kind: str | None = None) -> list[Store
     try:
         query = "SELECT doc_id, kind, title, company, role_family, text, exact FROM documents"
         rows = db.execute(query + " WHERE kind = ?", (kind,)) if kind else db.execute(query)
-        return [StoredDocument(*row[:6], exact=bool(row[6])) for row in rows]
+        return [StoredDocument(doc_id, kind_, title, company, role, text, exact=bool(exact))
+                for doc_id, kind_, title, company, role, text, exact in rows]
     finally:
         db.close()
 

@@ -12,7 +12,7 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.api.types import Embeddings as ChromaEmbeddings
 from langchain_core.embeddings import Embeddings
 
-from assistant.errors import BackendUnavailable
+from assistant.errors import BackendUnavailable, SettingsError
 
 PACKAGED_MINILM = "packaged:all-MiniLM-L6-v2"
 
@@ -86,6 +86,8 @@ class SentenceTransformerEmbedder:
         path = resolve_model_path(model)
         self.name = model
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        if self._model.max_seq_length is None:
+            raise SettingsError(f"{path}: the model states no max_seq_length, so chunks cannot be sized for it")
         self.max_tokens = int(self._model.max_seq_length)
         self._batch_size = batch_size
         # The Rust tokenizer directly: the transformers wrapper costs more than the tokenizing.
@@ -132,7 +134,7 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
     def __init__(self, embedder: Embedder) -> None:
         self._embedder = embedder
 
-    def __call__(self, input: Documents) -> ChromaEmbeddings:  # noqa: A002 - Chroma's name
+    def __call__(self, input: Documents) -> ChromaEmbeddings:  # "input": the name Chroma calls it by
         import numpy as np
 
         return [np.asarray(v, dtype=np.float32) for v in self._embedder.embed_batch(list(input))]

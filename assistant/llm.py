@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from assistant.errors import BackendUnavailable
 
@@ -33,7 +33,8 @@ class LlamaCppChat:
         for part in self._llm.create_chat_completion(
             messages=messages, stream=True, temperature=0.0, max_tokens=max_tokens  # type: ignore[arg-type]
         ):
-            piece = part["choices"][0]["delta"].get("content")  # type: ignore[index]
+            # llama-cpp types a streamed chunk as a union with the non-streamed response.
+            piece = cast("dict[str, Any]", part)["choices"][0]["delta"].get("content")
             if piece:
                 yield piece
 
@@ -50,12 +51,13 @@ class OpenAIChat:
 
     def stream(self, messages: list[dict[str, str]], *, max_tokens: int) -> Iterator[str]:
         from openai import OpenAIError
+        from openai.types.chat import ChatCompletionChunk
 
         try:
             response = self._client.chat.completions.create(
                 model=self._model, messages=messages, stream=True, temperature=0.0, max_tokens=max_tokens  # type: ignore[arg-type]
             )
-            for chunk in response:
+            for chunk in cast("Iterable[ChatCompletionChunk]", response):
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except OpenAIError as exc:

@@ -115,14 +115,14 @@ class Assistant:
         if self.chat is None:
             yield from self._finish(question, extractive_answer(query, sources), sources, False, timings, retrieved)
             return
-        yield from self._generate(question, asked, query, history, sources, timings, retrieved)
+        yield from self._generate(self.chat, question, asked, query, history, sources, timings, retrieved)
 
-    def _generate(self, question: str, asked: str, query: str, history: Sequence[dict[str, str]],
+    def _generate(self, chat: ChatModel, question: str, asked: str, query: str, history: Sequence[dict[str, str]],
                   sources: list[Source], timings: dict[str, float], retrieved: float) -> Iterator[Event]:
         given = sources[: self.prompt_sources]
         pieces: list[str] = []
         first_token: float | None = None
-        for piece in self.chat.stream(build_messages(asked, given, history), max_tokens=self.max_answer_tokens):
+        for piece in chat.stream(build_messages(asked, given, history), max_tokens=self.max_answer_tokens):
             if first_token is None:
                 first_token = time.perf_counter()
                 timings["first_token_ms"] = round((first_token - retrieved) * 1000, 1)

@@ -8,7 +8,7 @@ lowercase rule, to its sentence-initial capitalised form.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,11 +45,16 @@ def _variants(rule: Rule) -> Iterable[tuple[str, str]]:
         yield rule.source[:1].upper() + rule.source[1:], rule.target[:1].upper() + rule.target[1:]
 
 
+def _literal(value: str) -> Callable[[re.Match[str]], str]:
+    """A replacement taken as it is (a plain string would have its backslashes read)."""
+    return lambda _match: value
+
+
 def restore(text: str, rules: list[Rule]) -> str:
     for rule in sorted(rules, key=lambda r: len(r.source), reverse=True):
         for source, target in _variants(rule):
             pattern = re.compile(r"(?<!\w)" + re.escape(source) + r"(?!\w)")
-            text = pattern.sub(lambda _m, t=target: t, text)
+            text = pattern.sub(_literal(target), text)
     return text
 
 

@@ -67,7 +67,9 @@ class Settings(BaseSettings):
 
     # Generation
     backend: Literal["local", "openai", "extractive"] = "local"
-    models_dir: Path = Field(REPO_ROOT / "models", description="Where the local LLM file is assembled and the embedding model exported.")
+    models_dir: Path = Field(
+        REPO_ROOT / "models", description="Where the local LLM file is assembled and the embedding model exported."
+    )
     local_model_path: Path | None = Field(None, description="Another GGUF file instead of the packaged Qwen.")
     llm_threads: int = Field(2, ge=1)
     llm_context: int = Field(2048, ge=512)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 from collections import Counter
@@ -202,7 +201,8 @@ def _record_bytes(record: Any) -> int | str:
         return len(json.dumps(record, ensure_ascii=False).encode("utf-8"))
     except UnicodeEncodeError as exc:
         bad = exc.object[exc.start:exc.end] if isinstance(exc.object, str) else ""
-        return f"text contains an unpaired surrogate ({bad.encode('unicode_escape').decode() or 'escape'}), which is not valid Unicode"
+        escaped = bad.encode("unicode_escape").decode() or "escape"
+        return f"text contains an unpaired surrogate ({escaped}), which is not valid Unicode"
     except (RecursionError, ValueError) as exc:
         return f"record cannot be stored: {exc}"
 
@@ -294,7 +294,7 @@ def _read_csv(path: Path, limit: int, kind: Kind | None, column_map: dict[str, s
         if size > limit:
             yield Rejection(where, f"record is {size:,} bytes, over the {limit:,}-byte limit")
             continue
-        yield _from_record(dict(zip(header, item.cells)), where, _source(path), kind, column_map)
+        yield _from_record(dict(zip(header, item.cells, strict=True)), where, _source(path), kind, column_map)
     if rows == 0:
         yield Rejection(str(path), "file has a header but no rows")
 
@@ -483,7 +483,7 @@ def _from_record(
     doc_id = _as_text(fields.get("id")) or _derived_id(record_kind, title, fields)
     doc = Document(
         doc_id=doc_id,
-        kind=record_kind,  # type: ignore[arg-type]
+        kind=record_kind,
         title=title,
         text=description,
         source=source,

@@ -6,10 +6,10 @@ import hmac
 from pathlib import Path
 
 import gradio as gr
-
 from assistant.errors import AssistantError, CorpusError
 from assistant.settings import Settings
 from assistant.uploads import UPLOAD_SUFFIXES, ingest_upload
+
 from ui.served import ServedIndex
 
 
@@ -80,7 +80,7 @@ def admin_tab(served: ServedIndex) -> None:
         run = gr.Button("Upload and refresh", variant="primary")
         result = gr.Markdown()
 
-        def submit(t: str, p: str | None, s: bool, y: bool, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
+        def submit(t: str, p: str | None, s: bool, y: bool, progress: gr.Progress = gr.Progress()) -> str:
             return upload_markdown(served, t, p, s, y, progress)
 
         # Scripts use POST /api/postings; this event only serves the tab.

@@ -13,21 +13,28 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any, Literal
 
-from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
-from fastapi.routing import APIRoute
-from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
-from pydantic import BaseModel, Field
-
 from assistant.analytics import StatsError, resolve_roles
 from assistant.answer import Answer
 from assistant.container import Services
+from assistant.errors import (
+    AssistantError,
+    BackendUnavailable,
+    CorpusError,
+    IndexBusy,
+    IndexCorrupt,
+    IndexNotBuilt,
+    IndexWriteError,
+)
 from assistant.feedback import Feedback
-from assistant.errors import AssistantError, BackendUnavailable, CorpusError, IndexBusy, IndexCorrupt, IndexNotBuilt, IndexWriteError
 from assistant.pipeline import Assistant
-from assistant.search import FILTER_FIELDS
 from assistant.settings import Settings
 from assistant.store import read_manifest
 from assistant.uploads import UnsupportedUpload, UploadTooLarge, ingest_upload
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+
 from ui.admin import AdminRefused, check_admin
 from ui.guards import RequestGuard, served_hosts
 from ui.origins import install_origin_policy
@@ -36,8 +43,8 @@ from ui.served import FairQueue, ServedIndex, queue_for
 MAX_MESSAGE_CHARS = 4000
 MAX_HISTORY_TURNS = 40
 MAX_BODY_BYTES = 1_000_000
-_STATUS = {StatsError: 400, IndexWriteError: 507, IndexNotBuilt: 503, IndexCorrupt: 503, BackendUnavailable: 503, IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415,
-           CorpusError: 400}
+_STATUS = {StatsError: 400, IndexWriteError: 507, IndexNotBuilt: 503, IndexCorrupt: 503, BackendUnavailable: 503,
+           IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415, CorpusError: 400}
 # Paths that take files; everything else is held to MAX_BODY_BYTES.
 _UPLOAD_PATHS = ("/api/postings", "/gradio_api/upload")
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -106,7 +113,7 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
     state: dict[str, Any] = {"ready": False, "error": ""}
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(_app: FastAPI):
         if warm:
             # Load the index, the models and the postings' figures once, before the first
             # question: a burst of first questions must not each wait for them.
@@ -227,7 +234,8 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
     def chat_completions(request: OpenAIRequest, _: None = Depends(authorized)) -> dict[str, Any] | StreamingResponse:
         """OpenAI-compatible chat: the last user message is the question, earlier turns the
         history; the answer ends with its numbered sources."""
-        turns = [{"role": m.role, "content": message_text(m.content)} for m in request.messages if m.role in ("user", "assistant")]
+        turns = [{"role": m.role, "content": message_text(m.content)}
+                 for m in request.messages if m.role in ("user", "assistant")]
         if not turns or turns[-1]["role"] != "user":
             raise HTTPException(400, "the last message must come from the user")
         question, history = turns[-1]["content"], turns[:-1]
@@ -273,7 +281,8 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
     settings = services.settings
     # Added last, so it runs first: nothing else reads a body it refuses.
     app.add_middleware(RequestGuard, hosts=served_hosts(settings.host, settings.allowed_hosts),
-                       limit_for=lambda path: _body_limit(settings, path), admit=lambda path, headers: _admit(settings, path, headers))
+                       limit_for=lambda path: _body_limit(settings, path),
+                       admit=lambda path, headers: _admit(settings, path, headers))
     return app
 
 
@@ -287,7 +296,8 @@ def _admit(settings: Settings, path: str, headers: dict[str, str]) -> tuple[int,
     under /embed, which has no file input."""
     if path == "/api/postings":
         try:
-            check_admin(settings, headers.get("x-admin-token") or headers.get("authorization", "").removeprefix("Bearer ").strip())
+            bearer = headers.get("authorization", "").removeprefix("Bearer ").strip()
+            check_admin(settings, headers.get("x-admin-token") or bearer)
         except AdminRefused as exc:
             return exc.status, str(exc)
     elif path.endswith("/gradio_api/upload") and (path.startswith("/embed") or not settings.admin_token.get_secret_value()):

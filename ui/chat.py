@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import asdict
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
-
 from assistant.answer import Source
 from assistant.errors import AssistantError
 from assistant.feedback import Feedback
 from assistant.roles import ROLE_FAMILIES
 from assistant.store import read_manifest
+
 from ui.api import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, message_text
 from ui.served import FairQueue, ServedIndex, queue_for
 
@@ -166,7 +166,7 @@ def chat_tab(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks) -> None:
                              show_label=False, scale=3)
         thanks = gr.Markdown()
 
-    def ask(message: str, history: list, role: str, kind: str, by_turn: dict):  # type: ignore[no-untyped-def]
+    def ask(message: str, history: list, role: str, kind: str, by_turn: dict):
         yield from respond(served, queue, message, history, role, kind, by_turn)
 
     def like(h: list, by_turn: dict, text: str, data: gr.LikeData) -> tuple[str, str]:

@@ -32,7 +32,7 @@ def make_embed_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
         with gr.Accordion("Sources", open=False):
             sources = gr.HTML(sources_html([]))
 
-        def submit(m: str, h: list):  # type: ignore[no-untyped-def]
+        def submit(m: str, h: list):
             yield from respond(served, queue, m, h, ANY, ANY)
 
         question.submit(submit, inputs=[question, chatbot], outputs=[chatbot, sources],

@@ -14,7 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -52,7 +51,7 @@ def install_origin_policy(app: FastAPI, allowed: list[str]) -> None:
     policy = frame_ancestors(allowed)
 
     @app.middleware("http")
-    async def origin_policy(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def origin_policy(request: Request, call_next):
         origin = request.headers.get("origin")
         if origin and origin not in allowed and not same_origin(origin, request.url.scheme, request.headers.get("host", "")):
             return JSONResponse(
