@@ -361,6 +361,7 @@ def serve(
 ) -> None:
     """Serve the chat page and the HTTP API (OpenAPI docs at /docs). Models load once, before the first request."""
     import uvicorn
+
     from ui.api import make_app
     from ui.workers import SETTINGS_FILE_ENV
 

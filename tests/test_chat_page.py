@@ -85,3 +85,20 @@ def test_corpus_markup_in_an_answer_is_shown_as_text_never_rendered(api_services
 def test_inert_text_round_trips(text: str) -> None:
     assert plain(inert(text)) == text
     assert "<img" not in MarkdownIt("commonmark").render(inert(text))
+
+
+def _call_ask(client: TestClient, data: list) -> str:
+    event = client.post("/gradio_api/call/ask", json={"data": data}).json()["event_id"]
+    return client.get(f"/gradio_api/call/ask/{event}").text
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    (["x" * 900_000, [], "any", "any"], "a question has at most 4,000 characters"),
+    (["hi", [{"role": "user", "content": "q"}] * 41, "any", "any"], "a conversation at most 40 turns"),
+    (["hi", "notalist", "any", "any"], "the conversation history is not valid: history: Input should be a valid list"),
+    (["hi", [{"role": "user", "content": 5}], "any", "any"], "the conversation history is not valid: 0.content"),
+])
+def test_the_ask_endpoint_has_the_api_limits_and_plain_errors(client: TestClient, data: list, says: str) -> None:
+    reply = _call_ask(client, data)
+    assert "event: error" in reply and says in reply
+    assert "pydantic" not in reply and "validation error for" not in reply

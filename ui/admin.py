@@ -6,10 +6,10 @@ import hmac
 from pathlib import Path
 
 import gradio as gr
+
 from assistant.errors import AssistantError, CorpusError
 from assistant.settings import Settings
 from assistant.uploads import UPLOAD_SUFFIXES, ingest_upload
-
 from ui.served import ServedIndex
 
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import gradio as gr
 import pandas as pd
+
 from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, StatsError, resolve_roles
 from assistant.answer import Source
 from assistant.errors import AssistantError
@@ -27,7 +28,6 @@ from assistant.figures import stats_json
 from assistant.pipeline import PostingCheck
 from assistant.roles import ROLE_FAMILIES
 from assistant.skills import CATEGORIES
-
 from ui.chat import passage_html
 from ui.served import ServedIndex
 

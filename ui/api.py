@@ -13,6 +13,11 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any, Literal
 
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+
 from assistant.analytics import StatsError, resolve_roles
 from assistant.answer import Answer
 from assistant.container import Services
@@ -30,11 +35,6 @@ from assistant.pipeline import Assistant
 from assistant.settings import Settings
 from assistant.store import read_manifest
 from assistant.uploads import UnsupportedUpload, UploadTooLarge, ingest_upload
-from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
-from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
-
 from ui.admin import AdminRefused, check_admin
 from ui.guards import RequestGuard, served_hosts
 from ui.origins import install_origin_policy

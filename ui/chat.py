@@ -9,12 +9,14 @@ from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
+from gradio.components.chatbot import ChatbotDataMessages
+from pydantic import ValidationError
+
 from assistant.answer import Source
 from assistant.errors import AssistantError
 from assistant.feedback import Feedback
 from assistant.roles import ROLE_FAMILIES
 from assistant.store import read_manifest
-
 from ui.api import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, message_text
 from ui.served import FairQueue, ServedIndex, queue_for
 
@@ -63,6 +65,26 @@ def inert(text: str) -> str:
 def plain(text: str) -> str:
     """The text `inert` was given, from what the chat shows."""
     return _ESCAPED.sub(r"\1", text)
+
+
+class _History(ChatbotDataMessages):
+    """The chat history as Gradio validates it, refusing a malformed one (from a script
+    calling /ask) with a plain sentence instead of pydantic's report."""
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "history"
+            raise gr.Error(f"the conversation history is not valid: {where}: {first['msg']} (expected a list of "
+                           "{'role': 'user' or 'assistant', 'content': text} messages)") from None
+
+
+def plain_errors(chatbot: gr.Chatbot) -> gr.Chatbot:
+    chatbot.data_model = _History
+    return chatbot
 
 
 def about_markdown(served: ServedIndex) -> str:
@@ -148,7 +170,7 @@ def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
 def chat_tab(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
-            chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, render_markdown=True)
+            chatbot = plain_errors(gr.Chatbot(label="Conversation", height=460, sanitize_html=True, render_markdown=True))
             question = gr.Textbox(placeholder="Ask a question…", show_label=False, submit_btn=True)
             with gr.Row():
                 role = gr.Dropdown([ANY, *ROLE_FAMILIES], value=ANY, label="Role", min_width=120)

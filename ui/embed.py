@@ -10,7 +10,7 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 
-from ui.chat import ANY, CSS, respond, sources_html
+from ui.chat import ANY, CSS, plain_errors, respond, sources_html
 from ui.served import FairQueue, ServedIndex
 
 WIDGET_JS = Path(__file__).with_name("static") / "widget.js"
@@ -27,7 +27,7 @@ footer { display: none !important; }
 
 def make_embed_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
     with gr.Blocks(title="Role assistant", fill_height=True) as blocks:
-        chatbot = gr.Chatbot(show_label=False, height=380, min_height=200, sanitize_html=True, scale=1)
+        chatbot = plain_errors(gr.Chatbot(show_label=False, height=380, min_height=200, sanitize_html=True, scale=1))
         question = gr.Textbox(placeholder="Ask about data and ML roles…", show_label=False, submit_btn=True)
         with gr.Accordion("Sources", open=False):
             sources = gr.HTML(sources_html([]))

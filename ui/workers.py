@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from assistant.container import build_services
-from assistant.settings import load_settings
 from fastapi import FastAPI
 
+from assistant.container import build_services
+from assistant.settings import load_settings
 from ui.api import make_app
 
 SETTINGS_FILE_ENV = "ASSISTANT_SETTINGS_FILE"
