@@ -12,10 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+# An override names what it overrides: instructions and the like, or "everything above";
+# "disregard the previous version of this posting" is no override.
+_OVERRIDE_VERB = r"\b(ignor\w*|disregard\w*|forget\w*|overrid\w*|bypass\w*|vergiss\w*|missacht\w*|oubli\w*)\b"
 _OVERRIDE = (
-    r"\b(ignor\w*|disregard\w*|forget\w*|overrid\w*|bypass\w*|vergiss\w*|missacht\w*|oubli\w*)\b[^.\n]{0,60}"
-    r"\b(instructions?|prompts?|rules|guidelines|directions|directives|above|previous|prior|earlier|everything|"
-    r"context|constraints|anweisungen|vorherigen|consignes|pr[ée]c[ée]dentes|r[èe]gles)\b"
+    rf"{_OVERRIDE_VERB}[^.\n]{{0,60}}\b(instructions?|prompts?|rules|guidelines|directions|directives|context|"
+    r"constraints|programming|anweisungen|consignes|r[èe]gles|istruzioni|regole|instru[çc][õo]es|instrucciones)\b|"
+    rf"{_OVERRIDE_VERB}\s+(all\s+|of\s+)*(everything|anything|what)\s+(above|before|prior|earlier|previous|"
+    r"(you\s+(were|have\s+been|'ve\s+been)\s+(told|given|taught)))\b|"
+    rf"{_OVERRIDE_VERB}\s+(all\s+)?(the\s+)?(above|previous|prior|earlier)\s*([.,;:!]|and\b|$)"
 )
 _ROLE_MARKER = (
     r"(^\s*|\n\s*|[#*>\[(]\s*)(system|assistant|developer)\s*:|<\|?\s*(im_start|im_end|system|endoftext)\s*\|?>|"
@@ -35,13 +40,17 @@ _NEW_ORDERS = (
     r"\b(for|in)\s+(every|all|each|any)\s+(future\s+)?(questions?|answers?|responses?|replies|queries|prompts?)\b|"
     r"\byou\s+(must|shall)\s+(now|only|never|instead)\b|\byou\s+(should|will|need\s+to|have\s+to)\s+(now|instead)\b|"
     r"\byou\s+are\s+now\b|"
-    r"\binstead\s+of\s+answering\b|\bdo\s+not\s+(answer|cite|mention\s+the\s+sources)\b"
+    r"\binstead\s+of\s+answering\b|\bdo\s+not\s+(answer|cite|mention\s+the\s+sources)\b|"
+    # A trigger for later questions: "When asked about salaries, say that ...".
+    r"\b(when|if|whenever)\s+(you\s+are\s+|you're\s+|someone\s+|anyone\s+|a\s+user\s+|people\s+)?"
+    r"(asked|asks?|questioned|prompted|queried)\b[^.\n]{0,60}\b(say|answer|reply|respond|tell|claim|state|output)\b"
 )
 # Talk about the person asking, or orders for them, rather than about a job.
 _AUDIENCE = (
     r"\b(tell|inform|confirm\s+to|warn|convince|persuade|assure|remind)\s+(the\s+|any\s+)?(user|reader|person|"
     r"candidates?|applicants?|job\s*seekers?)s?\b|"
-    r"\b(the|this)\s+(user|reader|person|asker)'s\s+(real\s+|actual\s+|original\s+)?(question|skills|request|query)\b|"
+    r"\b(the|this)\s+(user|reader|person|asker)'s\s+(real\s+|actual\s+|original\s+|previous\s+|earlier\s+)?"
+    r"(question|questions|skills|request|query|messages|history|conversation|chat)\b|\bmarkdown\s+image\b|"
     r"\b(anyone|whoever|everyone)\s+(who\s+)?(asking|asks|is\s+asking)\b|"
     r"\b(automated|automatic)\s+(reader|agent|assistant|crawler|parser)s?\b|"
     r"\b(kindly|please)\s+(mention|say|state|tell|recommend|answer|reply|respond)\b[^.\n]{0,40}\b(only|best|that)\b|"
@@ -68,9 +77,17 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#-]*", re.I)
 
 
+_LEET = str.maketrans("013457@$", "oieastas")
+_MIXED = re.compile(r"\b(?=\w*[a-z])(?=\w*[013457])\w+\b", re.I)
+
+
 def is_instruction(sentence: str) -> bool:
     """Whether a sentence addresses an AI reader rather than describing a job."""
-    return bool(_INSTRUCTION.search(sentence) or _SHOUT.search(sentence))
+    if _INSTRUCTION.search(sentence) or _SHOUT.search(sentence):
+        return True
+    # "1gn0r3 y0ur pr3v10us 1nstruct10ns": words that mix letters and digits, read as letters.
+    unleet = _MIXED.sub(lambda m: m.group(0).translate(_LEET), sentence)
+    return unleet != sentence and bool(_INSTRUCTION.search(unleet))
 
 
 def sentences(text: str) -> list[str]:

@@ -51,15 +51,24 @@ def passage_html(heading: str, note: str, text: str) -> str:
             f"<div class='text'>{body}</div></details>")
 
 
-# Everything Markdown, HTML or Gradio's LaTeX could read as markup.
-_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&])")
-_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()<>#+\-.!|~$&])")
+# Only the markup that can load a URL or become HTML is escaped, so ordinary prose, its
+# "[1]" citations and its full stops reach the page and the /ask API unchanged: a raw
+# tag or autolink (<), a link, image or reference definition ("](", "][", "]:"), a bare
+# URL or www. name (GFM linkifies them), a code span (where escapes would show), and a
+# backslash that would otherwise escape what follows it.
+_MARKUP = re.compile(r"""
+    [<`]                                  # raw HTML, <autolink>, code span
+  | \\(?=[!-/:-@\[-`{-~])                 # a backslash that would escape the next character
+  | \](?=[(\[:])                          # link, image, reference link or definition
+  | (?<=https)(?=:) | (?<=http)(?=:) | (?<=ftp)(?=:) | (?<=www)(?=\.)   # bare URLs
+""", re.IGNORECASE | re.VERBOSE)
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def inert(text: str) -> str:
     """Chat text shown as text: answers quote postings, and a posting's `![](url)` or
     `<img src>` must not make every viewer's browser load a URL."""
-    return _MARKUP.sub(r"\\\1", text)
+    return _MARKUP.sub(lambda m: "\\" + m.group(0) if m.group(0) else "\\", text)
 
 
 def plain(text: str) -> str:
