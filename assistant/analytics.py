@@ -9,7 +9,6 @@ family; its content is the set of taxonomy skills it mentions.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 from assistant.documents import FILE as DOCUMENTS_FILE
 from assistant.documents import StoredDocument, from_chunks, read_documents
 from assistant.errors import AssistantError
-from assistant.roles import ROLE_FAMILIES
+from assistant.roles import ROLE_FAMILIES, roles_in
 from assistant.skills import CATEGORIES, Taxonomy
 
 Z95 = 1.959964
@@ -39,18 +38,6 @@ ROLE_LABELS = {
 def with_article(label: str) -> str:
     """ "an ML engineer", "a data scientist": ML and MLOps are read letter by letter."""
     return ("an " if label[0].lower() in "aeio" or label.startswith("ML") else "a ") + label
-
-
-# How people name the roles in questions and on the command line.
-_ROLE_WORDS: list[tuple[str, re.Pattern[str]]] = [
-    ("mlops_ai_engineer", re.compile(r"\b(ml\s*ops|ai\s+engineers?|llm\s+engineers?)\b", re.I)),
-    ("ml_engineer", re.compile(r"\b(ml|machine[\s-]+learning)\s+engineers?\b|\bmles?\b", re.I)),
-    ("research_scientist", re.compile(r"\b(research|applied)\s+scientists?\b", re.I)),
-    ("data_scientist", re.compile(r"\bdata\s+scien(tists?|ce)\b|\bdata_scientists?\b", re.I)),
-    ("data_engineer", re.compile(r"\bdata\s+engineer(s|ing)?\b|\bdata_engineers?\b", re.I)),
-    ("business_analyst", re.compile(r"\b(business|bi)\s+analysts?\b|\bbusiness_analysts?\b", re.I)),
-    ("data_analyst", re.compile(r"\bdata\s+analysts?\b|\bdata_analysts?\b", re.I)),
-]
 
 
 class StatsError(AssistantError):
@@ -209,28 +196,3 @@ def resolve_roles(names: Iterable[str]) -> list[str]:
         if role not in roles:
             roles.append(role)
     return roles
-
-
-def roles_in(text: str) -> list[str]:
-    """Roles named in a question, in the order they appear."""
-    found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
-    for role, pattern in _ROLE_WORDS:
-        for match in pattern.finditer(text):
-            # "ML engineer" inside "MLOps engineer" or "AI engineer" is already taken.
-            if any(s < match.end() and match.start() < e for s, e in taken):
-                continue
-            taken.append(match.span())
-            found.append((match.start(), role))
-    ordered: list[str] = []
-    for _, role in sorted(found):
-        if role not in ordered:
-            ordered.append(role)
-    return ordered
-
-
-def without_roles(text: str) -> str:
-    """The text with role names blanked, so "ML engineers" is not read as the skill ML."""
-    for _, pattern in _ROLE_WORDS:
-        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
-    return text

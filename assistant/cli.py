@@ -332,6 +332,8 @@ def evaluate_command(
     min_mrr: Annotated[float, typer.Option(help="Fail below this MRR.")] = 0.0,
     min_refusal: Annotated[float, typer.Option(help="Fail below this refusal accuracy.")] = 0.0,
     min_terms: Annotated[float, typer.Option(help="Fail below this answer-term hit rate.")] = 0.0,
+    max_wrong_claims: Annotated[Optional[int], typer.Option(help="Fail above this many wrong claims.")] = None,
+    min_supported: Annotated[float, typer.Option(help="Fail below this supported-sentence rate.")] = 0.0,
 ) -> None:
     """Recall@k and MRR of the evidence, answer terms, refusals and latency over a question set."""
     from assistant.evaluation import evaluate, load_questions
@@ -344,8 +346,11 @@ def evaluate_command(
     typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     floors = {f"recall_at_{k}": min_recall, "mrr": min_mrr, "refusal_accuracy": min_refusal,
               "answer_term_hit_rate": min_terms}
+    floors["supported_sentence_rate"] = min_supported
     failed = [f"{name} {report[name]} < {floor}" for name, floor in floors.items()
               if floor and (report[name] or 0) < floor]
+    if max_wrong_claims is not None and report["wrong_claims"] > max_wrong_claims:
+        failed.append(f"wrong_claims {report['wrong_claims']} > {max_wrong_claims} ({', '.join(report['wrong_claim_ids'])})")
     if failed:
         typer.echo("below the floor: " + "; ".join(failed), err=True)
         raise typer.Exit(7)

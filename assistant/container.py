@@ -21,6 +21,7 @@ from assistant.vectorspace import vector_space
 
 if TYPE_CHECKING:
     from assistant.analytics import Corpus
+    from assistant.answer import Source
     from assistant.retrieval import HybridRetriever
     from assistant.skills import Taxonomy
 
@@ -93,7 +94,8 @@ class Services:
                 elif not path.is_file():
                     raise BackendUnavailable(f"local model {path} does not exist")
                 self._chat_models[backend] = LlamaCppChat(
-                    path, threads=self.settings.llm_threads, context=self.settings.llm_context
+                    path, threads=self.settings.llm_threads, context=self.settings.llm_context,
+                    state_dir=self.settings.models_dir / "prefix-cache",
                 )
             elif backend == "openai":
                 from assistant.llm import OpenAIChat
@@ -143,6 +145,16 @@ class Services:
     def feedback(self) -> FeedbackStore:
         return FeedbackStore(self.settings.data_dir / "feedback.sqlite")
 
+    def core(self, retriever: HybridRetriever) -> list[Source] | None:
+        """The article's passages numbered 1..N, when the whole of it fits the budget."""
+        from assistant.answer import sources_from
+
+        core = sources_from(retriever.core_passages())
+        # About four characters a token in English prose, for the model's own tokenizer.
+        if not core or sum(len(s.text) for s in core) / 4 > self.settings.core_context_tokens:
+            return None
+        return core
+
     def retriever(self, generation: Generation) -> HybridRetriever:
         from assistant.retrieval import HybridRetriever, RetrievalConfig, load_lexical
 
@@ -163,9 +175,12 @@ class Services:
         self, generation: Generation, backend: str | None = None, retriever: HybridRetriever | None = None
     ) -> Assistant:
         backend = backend or self.settings.backend
+        retriever = retriever or self.retriever(generation)
+        chat = self.chat_model(backend)
         return Assistant(
-            retriever=retriever or self.retriever(generation),
-            chat=self.chat_model(backend),
+            retriever=retriever,
+            chat=chat,
+            core=self.core(retriever) if chat is not None else None,
             backend=backend,
             min_relevance=self.settings.min_relevance,
             prompt_sources=self.settings.prompt_sources,

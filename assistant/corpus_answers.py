@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.analytics import ROLE_LABELS, Corpus, roles_in, without_roles
+from assistant.analytics import ROLE_LABELS, Corpus
 from assistant.answer import Source, sources_from
 from assistant.classify import Classification
 from assistant.figures import figures_passage, figures_sentences
+from assistant.roles import roles_in, without_roles
 from assistant.types import Hit
 
 # Words that ask for a count, a share or a ranking across postings. A bare "statistics"

@@ -11,8 +11,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from assistant.claims import answer_sentences, check_answer
 from assistant.errors import CorpusError
 from assistant.pipeline import Assistant
+from assistant.roles import roles_named
 from assistant.types import Hit
 
 
@@ -48,6 +50,10 @@ def evidence_rank(hits: list[Hit], phrases: list[str]) -> int | None:
     return None
 
 
+def _share(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 3) if flags else None
+
+
 def _percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -68,6 +74,10 @@ def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -
         terms = [t.lower() for t in record.get("answer_terms") or []]
         rank = evidence_rank(evidence[2], record.get("evidence") or []) if record.get("evidence") else None
         text = answer.answer.lower()
+        wrong = [p for p in record.get("must_not") or [] if re.search(p, answer.answer, re.I)]
+        checked = check_answer(answer.answer, answer.sources, record["question"]) if not answer.declined else None
+        sentences = len(answer_sentences(answer.answer)) if checked else 0
+        roles = record.get("roles") or []
         rows.append({
             "id": record["id"],
             "category": record.get("category", ""),
@@ -81,6 +91,13 @@ def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -
             "total_ms": round(total_ms, 1),
             "first_token_ms": answer.timings.get("first_token_ms", 0.0),
             "answer": answer.answer,
+            "wrong_claims": wrong,
+            "sentences": sentences,
+            "supported": len(checked.supports) if checked else 0,
+            "model_dropped": answer.dropped,
+            "roles": roles,
+            "both_sides": (not answer.declined and set(roles) <= set(roles_named(answer.answer))) if roles else None,
+            "query": answer.query,
         })
     return summarize(rows, k=k, backend=assistant.backend)
 
@@ -99,6 +116,17 @@ def summarize(rows: list[dict[str, Any]], *, k: int, backend: str) -> dict[str, 
         "mrr": round(sum(1 / r["rank"] for r in with_evidence if r["rank"]) / max(1, len(with_evidence)), 3),
         "answer_term_hit_rate": round(statistics.mean(r["terms"] for r in with_terms), 3) if with_terms else None,
         "refusal_accuracy": round(sum(r["declined"] == r["refuse"] for r in rows) / len(rows), 3),
+        # What a careful reader would catch: claims the question says must not be made, and
+        # answer sentences no cited source sentence backs (the claim check, rerun here).
+        "wrong_claims": sum(len(r.get("wrong_claims") or []) for r in rows),
+        "wrong_claim_ids": [r["id"] for r in rows if r.get("wrong_claims")],
+        "supported_sentence_rate": round(sum(r.get("supported", 0) for r in rows)
+                                         / max(1, sum(r.get("sentences", 0) for r in rows)), 3),
+        "model_sentences_dropped": sum(len(r.get("model_dropped") or []) for r in rows),
+        "unanswerable_declined": _share([r["declined"] for r in rows if r["refuse"]]),
+        "answerable_declined": _share([r["declined"] for r in rows if not r["refuse"]]),
+        "comparisons_both_sides": _share([r["both_sides"] for r in rows if r.get("both_sides") is not None]),
+        "one_sided_comparisons": [r["id"] for r in rows if r.get("both_sides") is False],
         "false_refusals": [r["id"] for r in rows if r["declined"] and not r["refuse"]],
         "missed_refusals": [r["id"] for r in rows if r["refuse"] and not r["declined"]],
         "evidence_missed": [r["id"] for r in with_evidence if r["rank"] is None],

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
+import json
+import os
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, cast
+
+import numpy as np
 
 from assistant.errors import BackendUnavailable
 
@@ -16,9 +23,14 @@ class ChatModel(Protocol):
 
 
 class LlamaCppChat:
-    """A local GGUF model through llama-cpp-python, on the CPU."""
+    """A local GGUF model through llama-cpp-python, on the CPU.
 
-    def __init__(self, model_path: Path, *, threads: int, context: int) -> None:
+    llama.cpp reuses the evaluated start of the previous prompt, so a prompt that always
+    begins with the same article pays for it once. `prepare` pays that once per machine:
+    the evaluated state is saved under `state_dir`, keyed by model, context and prefix, and
+    a restart or another worker loads it in a fraction of a second."""
+
+    def __init__(self, model_path: Path, *, threads: int, context: int, state_dir: Path | None = None) -> None:
         try:
             from llama_cpp import Llama
         except ImportError:
@@ -27,7 +39,59 @@ class LlamaCppChat:
                 "(it builds it with the CPU flags this machine needs)"
             ) from None
         self.name = f"local:{model_path.name}"
+        self._context = context
+        self._state_dir = state_dir
+        self._prepared = ""
         self._llm = Llama(model_path=str(model_path), n_ctx=context, n_threads=threads, verbose=False)
+
+    def prepare(self, prefix: list[dict[str, str]]) -> float:
+        """Have `prefix` evaluated and in the cache, from disk when it was saved before.
+        Returns the seconds it took (the one-time cost, or the load)."""
+        started = time.perf_counter()
+        key = hashlib.sha256(json.dumps([self.name, self._context, prefix]).encode()).hexdigest()[:20]
+        if key == self._prepared:
+            return 0.0
+        path = self._state_dir / f"prefix-{key}.npz" if self._state_dir else None
+        if path is not None and path.is_file() and self._load_state(path):
+            self._prepared = key
+            return time.perf_counter() - started
+        # One token of answer to a placeholder question evaluates the whole prefix.
+        list(self.stream([*prefix, {"role": "user", "content": "Question: ?"}], max_tokens=1))
+        if path is not None:
+            self._save_state(path)
+        self._prepared = key
+        return time.perf_counter() - started
+
+    def _save_state(self, path: Path) -> None:
+        import llama_cpp
+
+        ctx = self._llm._ctx.ctx
+        size = llama_cpp.llama_state_get_size(ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        used = llama_cpp.llama_state_get_data(ctx, buffer, size)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        with open(partial, "wb") as out:
+            np.savez(out, state=np.frombuffer(buffer, dtype=np.uint8, count=used),
+                     ids=np.array(self._llm.input_ids[: self._llm.n_tokens], dtype=np.intc))
+        os.replace(partial, path)
+
+    def _load_state(self, path: Path) -> bool:
+        """False when the file does not fit this build of llama.cpp (it is then rebuilt)."""
+        import llama_cpp
+
+        try:
+            with np.load(path) as saved:
+                state, ids = saved["state"], saved["ids"]
+        except (OSError, ValueError, KeyError):
+            return False
+        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state.tobytes())
+        if llama_cpp.llama_state_set_data(self._llm._ctx.ctx, buffer, len(state)) != len(state):
+            return False
+        self._llm.input_ids[: len(ids)] = ids
+        self._llm.n_tokens = len(ids)
+        self._llm._requires_eval = True
+        return True
 
     def stream(self, messages: list[dict[str, str]], *, max_tokens: int) -> Iterator[str]:
         for part in self._llm.create_chat_completion(

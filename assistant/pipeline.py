@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,21 +15,38 @@ from assistant.answer import (
     DECLINE,
     Answer,
     Source,
+    build_core_messages,
     build_messages,
     check_citations,
     condense,
+    core_prefix,
     extractive_answer,
     is_decline,
     sources_from,
     supported,
 )
+from assistant.claims import Checked, answers_the_question, check_answer, complete_comparison
 from assistant.injection import drop_obeyed, strip_instructions
 from assistant.llm import ChatModel
+from assistant.retrieval import about_postings
 from assistant.types import Hit
 
 if TYPE_CHECKING:
     from assistant.analytics import Corpus
     from assistant.classify import Classification
+
+
+def grounded(text: str, sources: list[Source], question: str, query: str | None = None) -> Checked:
+    """An answer with only what its sources back, that takes up the question, and that
+    says what the sources say of each role a comparison names. An answer of which nothing
+    is backed is replaced by the evidence's own sentences for the search `query` (the
+    question, or its rewrite with the conversation), checked the same way."""
+    checked = Checked("") if is_decline(text) else answers_the_question(check_answer(text, sources, question), question, sources)
+    if not checked.supports and not is_decline(text):
+        fallback = answers_the_question(check_answer(extractive_answer(query or question, sources), sources, question),
+                                        question, sources)
+        checked = Checked(fallback.text, fallback.supports, checked.dropped + fallback.dropped)
+    return complete_comparison(checked, question, sources) if checked.supports else checked
 
 
 class Retriever(Protocol):
@@ -69,6 +87,9 @@ class Assistant:
     max_answer_tokens: int = 256
     # The whole corpus's postings, for figures questions and posting checks (loaded on first use).
     corpus: Callable[[], Corpus] | None = None
+    # The article's passages, numbered 1..N, when it fits the model's context: every prompt
+    # then starts with all of it (see `_generate_with_core`).
+    core: list[Source] | None = None
 
     def evidence(
         self,
@@ -105,15 +126,21 @@ class Assistant:
         retrieved = time.perf_counter()
         sources = sources_from(hits)
         timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}
-        relevance = max((float(h.metadata.get("dense", 0.0)) for h in hits), default=0.0)
+        relevance = max((h.similarity for h in hits), default=0.0)
         if not supported(asked, sources, relevance=relevance, min_relevance=self.min_relevance):
             # Nothing relevant: show no evidence rather than unrelated passages.
             yield Event("sources", sources=[])
             yield from self._finish(question, DECLINE, [], True, timings, retrieved)
             return
+        if self.chat is not None and self.core:
+            yield from self._generate_with_core(self.chat, question, asked, query, history, hits, timings, retrieved)
+            return
         yield Event("sources", sources=sources)
         if self.chat is None:
-            yield from self._finish(question, extractive_answer(query, sources), sources, False, timings, retrieved)
+            checked = grounded(extractive_answer(query, sources), sources, asked)
+            answer = self._answer(question, query, checked, sources, timings)
+            yield from self._finish(question, answer.answer, answer.sources, answer.declined, timings, retrieved,
+                                    answer=answer)
             return
         yield from self._generate(self.chat, question, asked, query, history, sources, timings, retrieved)
 
@@ -128,20 +155,65 @@ class Assistant:
                 timings["first_token_ms"] = round((first_token - retrieved) * 1000, 1)
             pieces.append(piece)
             yield Event("token", text=piece)
-        text, cited = check_citations("".join(pieces), len(given))
-        obeyed = drop_obeyed(text, [s.text for s in given], asked)
-        if obeyed != text:
-            text, cited = check_citations(obeyed, len(given))
-        if is_decline(text):
-            text, declined = DECLINE, True
-        elif not cited:
-            # An answer that cites nothing it was given is not grounded: use the evidence itself.
-            text, declined = extractive_answer(query, given), False
-        else:
-            declined = False
+        text, _ = check_citations("".join(pieces), len(given))
+        text = drop_obeyed(text, [s.text for s in given], asked)
+        checked = grounded(text, given, asked, query)
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
-        answer = Answer(question, text, sources, self.backend, declined, timings)
-        yield Event("done", answer=answer)
+        yield Event("done", answer=self._answer(question, query, checked, sources, timings))
+
+    def _generate_with_core(self, chat: ChatModel, question: str, asked: str, query: str,
+                            history: Sequence[dict[str, str]], hits: list[Hit], timings: dict[str, float],
+                            retrieved: float) -> Iterator[Event]:
+        """The whole article is the prompt's fixed prefix, numbered 1..N; postings follow it
+        only when the question is about postings, so an article question costs the model
+        little more than its own words."""
+        core = self.core or []
+        by_id = {s.id: s for s in core}
+        shown = [by_id[h.chunk_id] for h in hits if h.chunk_id in by_id]
+        # A posting whose company the question names comes first.
+        postings = sorted((h for h in hits if h.kind != "article"),
+                          key=lambda h: not (h.company and h.company.lower() in asked.lower()))
+        extra = sources_from(postings[: max(0, self.prompt_sources - 1)], start=len(core) + 1) \
+            if postings and self._needs_postings(asked, hits) else []
+        yield Event("sources", sources=[*shown, *extra])
+        given = [*core, *extra]
+        prepare = getattr(chat, "prepare", None)  # a model that can keep the prefix evaluated
+        if prepare is not None:
+            spent = prepare(core_prefix(core))
+            if spent:
+                timings["prefix_ms"] = round(spent * 1000, 1)
+            retrieved = time.perf_counter()
+        pieces: list[str] = []
+        for piece in chat.stream(build_core_messages(asked, core, extra, history), max_tokens=self.max_answer_tokens):
+            if not pieces:
+                timings["first_token_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
+            pieces.append(piece)
+            yield Event("token", text=piece)
+        text, _ = check_citations("".join(pieces), len(given))
+        checked = grounded(drop_obeyed(text, [s.text for s in given], asked), given, asked, query)
+        cited = {s.source for s in checked.supports} | {int(n) for n in re.findall(r"\[(\d+)\]", checked.text)}
+        sources = sorted({s.n: s for s in [*shown, *extra, *(s for s in given if s.n in cited)]}.values(),
+                         key=lambda s: s.n)
+        timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
+        yield Event("done", answer=self._answer(question, query, checked, sources, timings))
+
+    @staticmethod
+    def _needs_postings(question: str, hits: list[Hit]) -> bool:
+        """Postings join the prompt when the question asks about them, or when a posting
+        is closer to it than any article passage."""
+        if about_postings(question):
+            return True
+        best = {kind: max((h.similarity for h in hits if (h.kind == "article") == (kind == "article")), default=0.0)
+                for kind in ("article", "posting")}
+        return best["posting"] > best["article"] + 0.05
+
+    def _answer(self, question: str, query: str, checked: Checked, sources: list[Source],
+                timings: dict[str, float]) -> Answer:
+        """The checked answer, or a decline when no sentence of it is backed by a source."""
+        declined = not checked.supports
+        return Answer(question, DECLINE if declined else checked.text, sources, self.backend,
+                      declined, timings, query=query, supports=checked.supports,
+                      dropped=[f"{sentence} ({why})" for sentence, why in checked.dropped])
 
     def _corpus_answer(self, question: str, history: Sequence[dict[str, str]]) -> Iterator[Event] | None:
         """Figures across the whole corpus, or a posting check, when the question asks for one."""
@@ -222,11 +294,11 @@ class Assistant:
         yield from self._finish(question, text, sources, False, timings, retrieved)
 
     def _finish(self, question: str, text: str, sources: list[Source], declined: bool,
-                timings: dict[str, float], retrieved: float) -> Iterator[Event]:
+                timings: dict[str, float], retrieved: float, *, answer: Answer | None = None) -> Iterator[Event]:
         yield Event("token", text=text)
         elapsed = round((time.perf_counter() - retrieved) * 1000, 1)
         timings.update(first_token_ms=elapsed, generate_ms=elapsed)
-        yield Event("done", answer=Answer(question, text, sources, self.backend, declined, timings))
+        yield Event("done", answer=answer or Answer(question, text, sources, self.backend, declined, timings))
 
     def ask(self, question: str, history: Sequence[dict[str, str]] = (), **kwargs: object) -> Answer:
         for event in self.stream(question, history, **kwargs):  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.embeddings import Embedder, unit_vectors
 from assistant.lexical import LexicalIndex
-from assistant.roles import role_family
+from assistant.roles import roles_in
 from assistant.search import where_clause
 from assistant.store import Generation
 from assistant.types import Hit
@@ -33,24 +33,6 @@ class RetrievalConfig:
     max_article_chunks: int = 3
     role_boost: float = 1.25
     company_boost: float = 1.5
-
-
-_ROLE_MENTIONS = re.compile(
-    r"\b(ml\s*ops|ai\s+engineers?|machine[\s-]+learning\s+engineers?|ml\s+engineers?|mles?|data\s+scien\w+"
-    r"|data\s+engineer\w*|data\s+analyst\w*|business\s+analyst\w*|research\s+scientists?|statisticians?)\b",
-    re.I,
-)
-
-
-def roles_in(question: str) -> set[str]:
-    """Role families a question names ("ML engineer vs data scientist")."""
-    families = set()
-    for mention in _ROLE_MENTIONS.findall(question):
-        text = re.sub(r"\bmles?\b", "machine learning engineer", mention, flags=re.I)
-        family = role_family(text.rstrip("s") if text.lower().endswith("ers") else text)
-        if family != "other":
-            families.add(family)
-    return families
 
 
 _POSTING_WORDS = re.compile(
@@ -108,7 +90,7 @@ class HybridRetriever:
         # Embed and score the query once; both rankings below reuse them.
         vector = self.embedder.embed_batch([repaired])[0]
         scores = self.lexical.scores(repaired)
-        hits = self._fused(vector, scores, filters, roles_in(repaired), self._companies_in(repaired))
+        hits = self._fused(vector, scores, filters, set(roles_in(repaired)), self._companies_in(repaired))
         if self.reranker is not None:
             hits = self.reranker(repaired, hits[: self.config.candidates])
         if "kind" in filters:
@@ -124,6 +106,11 @@ class HybridRetriever:
         if postings_question:
             return sorted(chosen + rest, key=lambda h: h.score, reverse=True)
         return chosen + rest
+
+    def core_passages(self) -> list[Hit]:
+        """Every article passage, in reading order: the fixed part of a prompt."""
+        hits = [self._to_hit(self.lexical.ids[row], 0.0, None) for row in self._article_rows]
+        return sorted(hits, key=lambda h: (h.doc_id, int(h.metadata.get("position", 0))))
 
     def _companies_in(self, query: str) -> set[str]:
         lowered = f" {query.lower()} "

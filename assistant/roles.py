@@ -1,4 +1,5 @@
-"""Role family from a job title: the normalized label used for filters and counts."""
+"""The one role vocabulary: the role family of a job title (filters and counts), and the
+roles a question or an answer sentence names (retrieval, figures, the claim check)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,58 @@ def role_family(title: str) -> str:
         if pattern.search(title):
             return family
     return "other"
+
+
+# How people name the roles in questions, answers and on the command line. "ML engineer"
+# inside "MLOps engineer" or "AI engineer" is taken by the earlier, more specific entry.
+_ROLE_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    ("mlops_ai_engineer", re.compile(
+        r"\b(ml\s*ops(\s+engineers?)?|ai\s+engineers?|llm\s+engineers?|genai\s+engineers?)\b|\bmlops_ai_engineers?\b",
+        re.I)),
+    ("ml_engineer", re.compile(
+        r"\b(ml|machine[\s-]+learning)\s+engineer(s|ing)?\b|\bmles?\b|\bml_engineers?\b", re.I)),
+    ("research_scientist", re.compile(r"\b(research|applied)\s+scientists?\b|\bresearch_scientists?\b", re.I)),
+    ("data_scientist", re.compile(
+        r"\bdata\s+scien(tists?|ce)\b|\bdata_scientists?\b|\bstatisticians?\b|\bdecision\s+scientists?\b", re.I)),
+    ("data_engineer", re.compile(r"\bdata\s+engineer(s|ing)?\b|\bdata_engineers?\b", re.I)),
+    ("business_analyst", re.compile(
+        r"\b(business|bi)(\s+intelligence)?\s+analysts?\b|\bbusiness_analysts?\b", re.I)),
+    ("data_analyst", re.compile(r"\bdata\s+analysts?\b|\bdata_analysts?\b", re.I)),
+]
+# Named in answers and the article, but not a family of the postings' figures.
+_OTHER_ROLES: list[tuple[str, re.Pattern[str]]] = [
+    ("software_engineer", re.compile(r"\b(software|technology)(\s*/\s*software)?\s+engineers?\b", re.I)),
+]
+
+
+def _named(text: str, vocabulary: list[tuple[str, re.Pattern[str]]]) -> list[str]:
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for role, pattern in vocabulary:
+        for match in pattern.finditer(text):
+            if any(s < match.end() and match.start() < e for s, e in taken):
+                continue
+            taken.append(match.span())
+            found.append((match.start(), role))
+    ordered: list[str] = []
+    for _, role in sorted(found):
+        if role not in ordered:
+            ordered.append(role)
+    return ordered
+
+
+def roles_in(text: str) -> list[str]:
+    """The role families a text names, in the order they appear."""
+    return _named(text, _ROLE_WORDS)
+
+
+def roles_named(text: str) -> list[str]:
+    """Every role a text names, software engineers included: what a claim is about."""
+    return _named(text, _ROLE_WORDS + _OTHER_ROLES)
+
+
+def without_roles(text: str) -> str:
+    """The text with role names blanked, so "ML engineers" is not read as the skill ML."""
+    for _, pattern in _ROLE_WORDS:
+        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    return text

@@ -72,7 +72,10 @@ class Settings(BaseSettings):
     )
     local_model_path: Path | None = Field(None, description="Another GGUF file instead of the packaged Qwen.")
     llm_threads: int = Field(2, ge=1)
-    llm_context: int = Field(2048, ge=512)
+    llm_context: int = Field(4096, ge=512, description="The local model's context: the article prefix needs 4096.")
+    core_context_tokens: int = Field(
+        3200, ge=0, description="Largest article (estimated tokens) put whole at the start of every prompt; "
+        "0: four retrieved passages instead.")
     max_answer_tokens: int = Field(256, ge=16)
     prompt_sources: int = Field(4, ge=1, description="Sources put in the prompt (a small model reads slowly).")
     openai_base_url: str = "http://127.0.0.1:8080/v1"

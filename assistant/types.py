@@ -64,6 +64,11 @@ class Hit:
             metadata={**meta, "store_id": store_id},
         )
 
+    @property
+    def similarity(self) -> float:
+        """Cosine similarity of the chunk to the query, 0 when dense search did not find it."""
+        return float(self.metadata.get("dense", 0.0))
+
 
 @dataclass(frozen=True)
 class Rejection:

@@ -55,13 +55,31 @@ class ScriptedChat:
         self.replies = list(replies)
         self.delay_s = delay_s  # between words, so a browser can see the answer grow
         self.calls: list[list[dict[str, str]]] = []
+        self.sent: list[str] = []
 
     def enqueue(self, reply: str) -> None:
+        """`{n:Evil Corp}` in a reply becomes the number the prompt gave the source whose
+        label names Evil Corp, and `{n:=low code}` that of the source whose text has "low
+        code", as a model would cite them. `sent` keeps the replies as streamed."""
         self.replies.append(reply)
+
+    @staticmethod
+    def _cite(reply: str, messages: list[dict[str, str]]) -> str:
+        prompt = "\n".join(m["content"] for m in messages)
+
+        def number(match: re.Match[str]) -> str:
+            wanted = match.group(1)
+            found = (re.search(r"<source>\[(\d+)\][^<]*?" + re.escape(wanted[1:]), prompt) if wanted.startswith("=")
+                     else re.search(r"<source>\[(\d+)\] \([^)]*" + re.escape(wanted), prompt))
+            assert found, f"no source labelled {match.group(1)!r} in the prompt"
+            return found.group(1)
+
+        return re.sub(r"\{n:([^}]+)\}", number, reply)
 
     def stream(self, messages: list[dict[str, str]], *, max_tokens: int):
         self.calls.append(messages)
-        reply = self.replies.pop(0)
+        reply = self._cite(self.replies.pop(0), messages)
+        self.sent.append(reply)
         for index, word in enumerate(reply.split(" ")):
             if self.delay_s:
                 time.sleep(self.delay_s)

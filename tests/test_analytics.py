@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.analytics import Corpus, StatsError, load_corpus, newcombe_interval, profile, resolve_roles, roles_in
+from assistant.analytics import Corpus, StatsError, load_corpus, newcombe_interval, profile, resolve_roles
+from assistant.roles import roles_in
 from assistant.classify import classify
 from assistant.container import Services
 from assistant.documents import FILE, StoredDocument, read_documents

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from playwright.sync_api import expect
 
 from assistant.container import build_services
 from assistant.settings import REPO_ROOT, Settings
-from tests.conftest import build_index, free_port
+from tests.conftest import build_index, free_port, posting
 from tests.fakes import HashingEmbedder, ScriptedChat
 
 pytestmark = pytest.mark.browser
@@ -33,13 +34,18 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
 ARTIFACTS = REPO_ROOT / "artifacts" / "browser"
 ADMIN_TOKEN = "browser-admin"
 QUESTION = "What's the difference between an ML engineer and a data scientist?"
-REPLY = ("ML engineers build, deploy and maintain models in production [1], "
-         "while data scientists analyse data and test hypotheses [2].")
+# Said as the article says it, so the claim check keeps it; the numbers are the article
+# passages' in the prompt (`Live.reply` is the text as streamed).
+REPLY = ("An ML engineer must have a software engineering skillset, an absolute must [{n:=absolute}], "
+         "while a data scientist is often required to have a stronger mathematical background [{n:=low code}].")
 
 
 class Live:
     def __init__(self, url: str, wiki: str, other: str, chat: ScriptedChat) -> None:
         self.url, self.wiki, self.other, self.chat = url, wiki, other, chat
+
+    def reply(self) -> str:
+        return self.chat.sent[-1] if self.chat.sent else "(no reply yet)"
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +61,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                         allowed_origins=[wiki], admin_token=ADMIN_TOKEN)
     chat = ScriptedChat(delay_s=0.12)
     services = build_services(settings, embedder=HashingEmbedder(), chat=chat)
-    build_index(services)
+    build_index(services, [HOSTILE_POSTING], folder)
     server = uvicorn.Server(uvicorn.Config(make_app(services), host="127.0.0.1", port=port, log_level="warning",
                                            timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -107,7 +113,7 @@ def browser():  # type: ignore[no-untyped-def]
         chromium.close()
 
 
-def watch_answer(scope, timeout_s: float = 30) -> list[str]:  # type: ignore[no-untyped-def]
+def watch_answer(scope, live: Live, timeout_s: float = 30) -> list[str]:  # type: ignore[no-untyped-def]
     """Every distinct text of the latest answer until it is complete."""
     seen: list[str] = []
     deadline = time.monotonic() + timeout_s
@@ -116,7 +122,7 @@ def watch_answer(scope, timeout_s: float = 30) -> list[str]:  # type: ignore[no-
         text = bot.inner_text() if bot.count() else ""
         if text and (not seen or seen[-1] != text):
             seen.append(text)
-        if text.strip() == REPLY:
+        if text.strip() == live.reply():
             return seen
         time.sleep(0.03)
     raise AssertionError(f"no complete answer within {timeout_s}s; saw {seen[-3:]}")
@@ -132,11 +138,14 @@ def test_chat_page_streams_an_answer_and_its_sources(browser, live: Live) -> Non
     page.goto(live.url + "/")
     page.get_by_placeholder("Ask a question…").fill(QUESTION)
     page.keyboard.press("Enter")
-    seen = watch_answer(page)
-    assert len(seen) >= 4 and all(REPLY.startswith(s.strip()) for s in seen), seen  # it grew word by word
+    seen = watch_answer(page, live)
+    assert len(seen) >= 4 and all(live.reply().startswith(s.strip()) for s in seen), seen  # it grew word by word
     sources = page.locator(".sources details")
     expect(sources.nth(1)).to_be_visible()
-    assert sources.first.locator("summary").inner_text().startswith("[1] ")
+    # Every passage the answer cites is among the sources shown.
+    for n in re.findall(r"\[(\d+)\]", live.reply()):
+        expect(sources.locator("summary").filter(has_text=re.compile(rf"^\[{n}\] "))).to_be_visible()
+    assert re.match(r"\[\d+\] ", sources.first.locator("summary").inner_text())
     sources.first.locator("summary").click()
     expect(sources.first.locator(".text")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "chat-desktop.png"), full_page=True)
@@ -145,6 +154,34 @@ def test_chat_page_streams_an_answer_and_its_sources(browser, live: Live) -> Non
     page.wait_for_timeout(300)
     assert no_sideways_scroll(page)
     page.screenshot(path=str(ARTIFACTS / "chat-phone.png"), full_page=True)
+    page.close()
+
+
+# A posting's own markup, quoted by the answer (and kept by the claim check: it is what the
+# posting says).
+HOSTILE = ("Apply now ![pixel](http://127.0.0.1:9/track.png) <img src=http://127.0.0.1:9/tag.png> "
+           "[go](http://127.0.0.1:9/click) or visit www.tracker.example today")
+HOSTILE_POSTING = posting(90, title="Data Engineer", company="Tracker Co",
+                          description=f"Build Spark pipelines for ads.\n{HOSTILE}.")
+
+
+@pytest.mark.parametrize("path", ["/", "/embed/"])
+def test_corpus_markup_in_an_answer_loads_nothing_and_reads_as_text(browser, live: Live, path: str) -> None:  # type: ignore[no-untyped-def]
+    """A posting's image or tag quoted in an answer made every viewer's browser fetch its URL."""
+    live.chat.enqueue(f"{HOSTILE} [{{n:Tracker Co}}].")
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.goto(live.url + path)
+    box = page.get_by_placeholder("Ask a question…" if path == "/" else "Ask about data and ML roles…")
+    box.fill("What does the Tracker Co posting say?")
+    box.press("Enter")
+    bot = page.locator("[data-testid='bot']").last
+    expect(bot).to_contain_text("www.tracker.example today [", timeout=30_000)
+    page.wait_for_timeout(500)
+    assert bot.inner_text().strip() == live.reply()  # every character shown, as text
+    assert bot.locator("img, a, iframe").count() == 0
+    assert not [url for url in fetched if ":9/" in url or "tracker.example" in url], fetched
     page.close()
 
 
@@ -158,7 +195,7 @@ def test_the_wiki_widget_opens_the_embedded_chat_and_answers(browser, live: Live
     frame = page.frame_locator("#role-assistant-panel iframe")
     frame.get_by_placeholder("Ask about data and ML roles…").fill(QUESTION)
     frame.get_by_placeholder("Ask about data and ML roles…").press("Enter")
-    watch_answer(frame)
+    watch_answer(frame, live)
     frame.get_by_text("Sources").first.click()
     expect(frame.locator(".sources details").nth(1)).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "wiki-widget.png"))
@@ -175,7 +212,7 @@ def test_the_embedded_chat_fits_a_360px_column(browser, live: Live) -> None:  # 
     page.goto(live.url + "/embed/")
     page.get_by_placeholder("Ask about data and ML roles…").fill(QUESTION)
     page.keyboard.press("Enter")
-    watch_answer(page)
+    watch_answer(page, live)
     assert no_sideways_scroll(page)
     page.screenshot(path=str(ARTIFACTS / "embed-360.png"), full_page=True)
     page.close()
@@ -266,5 +303,5 @@ def test_gradio_client_calls_the_chat_like_the_readme_shows(live: Live) -> None:
         conversation, sources = client.predict(QUESTION, [], "any", "any", api_name="/ask")
     finally:
         client.close()
-    assert conversation[-1]["content"][0]["text"] == REPLY
-    assert sources.count("<details>") >= 2 and "[1] " in sources
+    assert conversation[-1]["content"][0]["text"] == live.reply() and "[" in live.reply()
+    assert sources.count("<details>") >= 2 and re.search(r"<summary>\[\d+\] ", sources)

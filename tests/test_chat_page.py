@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from markdown_it import MarkdownIt
@@ -71,7 +73,8 @@ TRACKING = "Apply now ![pixel](http://127.0.0.1:9/track.png) <img src=x onerror=
 def test_corpus_markup_in_an_answer_is_shown_as_text_never_rendered(api_services: Services, chat: ScriptedChat) -> None:
     """A posting's image or HTML quoted in an answer made every viewer's browser fetch its URL."""
     markdown = MarkdownIt("commonmark")
-    chat.enqueue(f"ML engineers need software engineering [1]. {TRACKING} [1].")
+    chat.enqueue(f"It is an absolute must for an ML engineer to have a software engineering skillset [{{n:Software}}]. "
+                 f"{TRACKING} [{{n:Software}}].")
     served = ServedIndex(api_services)
     for shown, _sources in respond(served, FairQueue(), "What skills do ML engineers need? <img src=y>", [], "any", "any"):
         for message in shown:
@@ -81,10 +84,22 @@ def test_corpus_markup_in_an_answer_is_shown_as_text_never_rendered(api_services
     served.close()
 
 
-@pytest.mark.parametrize("text", [TRACKING, "a\\b \\[1] $x$ 1. *x* `code` # h", "", "plain words"])
-def test_inert_text_round_trips(text: str) -> None:
-    assert plain(inert(text)) == text
-    assert "<img" not in MarkdownIt("commonmark").render(inert(text))
+@pytest.mark.parametrize("text", [TRACKING, "a\\b \\[1] $x$ 1. *x* `code` # h", "", "plain words",
+                                  "[1]: http://127.0.0.1:9/x.png and ![a][1] [b][] <http://x.example>",
+                                  "see www.tracker.example or HTTPS://tracker.example/p?q=1 \\"])
+def test_inert_text_round_trips_and_renders_no_link_image_or_tag(text: str) -> None:
+    shown = inert(text)
+    assert plain(shown) == text
+    rendered = MarkdownIt("commonmark").render(shown)
+    assert "<img" not in rendered and "<a " not in rendered and "<code" not in rendered, rendered
+    # GFM (Gradio's renderer) also links bare URLs: their scheme or "www." is broken up.
+    assert not re.search(r"(?i)(https?|ftp):|www\.", shown.replace("\\:", "").replace("\\.", ""))
+
+
+def test_ordinary_answers_are_shown_exactly_as_written() -> None:
+    """Escaping everything put "\\[1\\]" and "\\." in every answer a script read from /ask."""
+    prose = "ML engineers deploy models [1], while data scientists test hypotheses (e.g. A/B tests) [2]. 1. *Python*"
+    assert inert(prose) == prose
 
 
 def _call_ask(client: TestClient, data: list) -> str:
@@ -94,7 +109,8 @@ def _call_ask(client: TestClient, data: list) -> str:
 
 @pytest.mark.parametrize(("data", "says"), [
     (["x" * 900_000, [], "any", "any"], "a question has at most 4,000 characters"),
-    (["hi", [{"role": "user", "content": "q"}] * 41, "any", "any"], "a conversation at most 40 turns"),
+    (["hi", [{"role": "user", "content": [{"type": "text", "text": "q"}]}] * 41, "any", "any"],
+     "a conversation at most 40 turns"),
     (["hi", "notalist", "any", "any"], "the conversation history is not valid: history: Input should be a valid list"),
     (["hi", [{"role": "user", "content": 5}], "any", "any"], "the conversation history is not valid: 0.content"),
 ])

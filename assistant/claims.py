@@ -1,0 +1,339 @@
+"""Every answer sentence checked against the passage it cites.
+
+Recall and term hits cannot see a swapped claim ("ML engineers need the stronger
+mathematical background" from the article's sentence about data scientists), so each
+sentence of an answer must be backed by one sentence (or two adjacent ones) of a source
+it cites, or of the best source when it cites none:
+
+- the roles it talks about are the roles that source sentence talks about,
+- its numbers and names appear in that source,
+- most of its content words are covered by that sentence,
+- and a sentence about the author or the article is backed by the article, never by a
+  posting (a posting's salary is not the author's).
+
+Unsupported sentences are replaced by the source sentence they garbled, or dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from assistant.answer import Source, Support, content_terms
+from assistant.roles import roles_in, roles_named
+from assistant.sentences import split_sentences
+
+# A sentence needs this share of its content words in the source sentence it rests on.
+MIN_COVERAGE = 0.6
+_CITATION = re.compile(r"\s*\[(\d+)\]")
+# Words that frame a claim rather than make it ("the article says ML engineers are often
+# expected to ...") and role words, which the role check judges on its own.
+_FRAMING = frozenset(
+    """article author post writer says said notes note mentions mentioned states stated explains explained
+    according often typically usually generally commonly also expected required requires require need needs
+    needed important role roles engineer engineers scientist scientists analyst analysts ml machine learning
+    data software job jobs position skillset skillsets skill skills""".split()
+)
+_ABOUT_AUTHOR = re.compile(r"\b(author|writer|article|post|essay|blog|he|she|his|her|him|they\s+work)\b", re.I)
+_SENTENCE_START = re.compile(r"^\W*\w+")
+_NAME = re.compile(r"\b([A-Z][A-Za-z0-9+#.&-]*[A-Za-z0-9+#]|[A-Z]|\d[\d,.]*\d|\d)\b|\$\s?\d[\d,.]*[kKmM]?")
+
+
+def answer_sentences(text: str) -> list[str]:
+    """An answer's sentences, each with the citations that follow it ("... needed. [1]") and
+    its trailing white space, so that they join back into the text exactly. A piece that
+    starts in lower case or with a bracket that is no citation continues the sentence
+    before it (the splitter breaks at "!" before "[x](y)" and inside "www.x.example")."""
+    out: list[str] = []
+    for span in _span_segmenter().segment(text):
+        piece = span.sent
+        lead = re.match(r"((\[\d+\]\s*)+[.,;]?\s*)", piece)
+        if out and lead:
+            out[-1] += lead.group(1)
+            piece = piece[lead.end():]
+        elif out and re.match(r"[a-z(]|\[(?!\d+\])", piece):
+            out[-1] += piece
+            continue
+        if piece:
+            out.append(piece)
+    if out and "".join(out) != text:  # the splitter dropped characters: keep the text whole
+        return [text]
+    return out
+
+
+@lru_cache(maxsize=1)
+def _span_segmenter() -> Any:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+@dataclass
+class Checked:
+    text: str
+    supports: list[Support] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (sentence, why)
+
+    @property
+    def wrong_role(self) -> int:
+        return sum(1 for _, why in self.dropped if why.startswith("role"))
+
+
+def about_author(text: str) -> bool:
+    return bool(_ABOUT_AUTHOR.search(text))
+
+
+def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked:
+    """The answer with only sentences its sources back, and what backs each one."""
+    by_n = {s.n: s for s in sources}
+    result = Checked("")
+    kept: list[str] = []
+    used: set[tuple[int, str]] = set()
+    author_question = about_author(question)
+    for piece in answer_sentences(text):
+        sentence = piece.strip()
+        cited = [int(n) for n in _CITATION.findall(sentence) if int(n) in by_n]
+        claim = _CITATION.sub("", sentence).strip()
+        if not content_terms(claim):
+            kept.append(piece)  # "Yes." says nothing a source must back
+            continue
+        pool = [by_n[n] for n in cited] or list(sources)
+        if author_question or about_author(claim):
+            pool = [s for s in pool if s.kind == "article"]
+        verdict = _sentence_verdict(sentence, pool, by_n, author_question)
+        if verdict.ok:
+            if (verdict.source, verdict.evidence) in used:
+                result.dropped.append((sentence, "repeats a sentence already given"))
+                continue
+            used.add((verdict.source, verdict.evidence))
+            kept.append(piece)
+            result.supports.append(Support(sentence, verdict.source, verdict.evidence, "supported"))
+        elif verdict.garbled and (verdict.source, verdict.evidence) not in used:
+            # The sentence misquotes one source sentence (a role swapped, a name added): say
+            # what the source says instead.
+            used.add((verdict.source, verdict.evidence))
+            replacement = f"{verdict.evidence.rstrip(' .')} [{verdict.source}]."
+            kept.append(replacement + " ")
+            result.supports.append(Support(replacement, verdict.source, verdict.evidence, "replaced"))
+            result.dropped.append((sentence, verdict.why))
+        else:
+            result.dropped.append((sentence, verdict.why or "no source sentence backs it"))
+    result.text = "".join(kept).strip() if result.supports else ""
+    return result
+
+
+_CLAUSE = re.compile(r",?\s+(?:while|whereas)\s+|;\s+|,\s+but\s+|,\s+and\s+(?=(?:an?|the)\s)", re.I)
+
+
+def _sentence_verdict(sentence: str, pool: list[Source], by_n: dict[int, Source], author_question: bool) -> _Verdict:
+    """A comparison in one sentence ("ML engineers X [1], while data scientists Y [2]") is
+    checked clause by clause, each against what it cites, so one side cannot borrow the
+    other side's source."""
+    clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
+    if len(clauses) < 2 or sum(1 for c in clauses if roles_named(c)) < 2:
+        return _best_support(_CITATION.sub("", sentence).strip(), pool)
+    verdicts = []
+    for clause in clauses:
+        cited = [by_n[int(n)] for n in _CITATION.findall(clause) if int(n) in by_n]
+        mine = [s for s in cited if not author_question or s.kind == "article"] or pool
+        verdicts.append(_best_support(_CITATION.sub("", clause).strip(), mine))
+    failed = next((v for v in verdicts if not v.ok), None)
+    if failed is not None:
+        return _Verdict(False, failed.source, failed.evidence, failed.coverage, failed.why)
+    return verdicts[0]
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    ok: bool
+    source: int = 0
+    evidence: str = ""
+    coverage: float = 0.0
+    why: str = ""
+    garbled: bool = False
+
+
+def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
+    words = _claim_words(claim)
+    claimed_roles = set(roles_named(claim))
+    names = _names(claim)
+    best = _Verdict(False, why="no source sentence backs it" if pool else "no article passage backs it")
+    best_score = -1.0
+    for source in pool:
+        body = source.text.partition("\n")[2] or source.text
+        passage_roles = set(roles_named(source.text)) | ({source.role} if source.kind != "article" and source.role
+                                                        and source.role != "other" else set())
+        lowered = source.text.lower()
+        missing = [n for n in names if n.lower() not in lowered]
+        sentences = split_sentences(body)
+        # One sentence, or two adjacent ones; the roles are those of the sentence that
+        # carries the claim's words, so a neighbour naming the other role cannot lend it.
+        windows = [(s, s) for s in sentences] + [
+            (f"{a} {b}", a if _coverage(words, a) >= _coverage(words, b) else b)
+            for a, b in zip(sentences, sentences[1:], strict=False)]
+        for window, shown in windows:
+            coverage = _coverage(words, window)
+            roles_here = set(roles_named(shown)) or set(roles_named(window))
+            if source.kind != "article" and source.role and source.role != "other":
+                roles_here.add(source.role)
+            role_problem = ""
+            if claimed_roles:
+                if roles_here and not claimed_roles & roles_here:
+                    role_problem = (f"role: says {', '.join(sorted(claimed_roles))} where the source says "
+                                    f"{', '.join(sorted(roles_here))}")
+                elif not claimed_roles <= passage_roles:
+                    role_problem = f"role: the source does not talk about {', '.join(sorted(claimed_roles - passage_roles))}"
+            ok = coverage >= MIN_COVERAGE and not role_problem and not missing
+            score = coverage + (1.0 if ok else 0.0)
+            if score > best_score:
+                best_score = score
+                why = role_problem or (f"not in the source: {', '.join(missing)}" if missing else
+                                       f"the source covers {coverage:.0%} of its words")
+                best = _Verdict(ok, source.n, shown, coverage, "" if ok else why,
+                                garbled=not ok and coverage >= MIN_COVERAGE)
+    return best
+
+
+def _stem(word: str) -> str:
+    return word[:5] if len(word) > 5 else word
+
+
+def _claim_words(claim: str) -> set[str]:
+    return {_stem(w) for w in content_terms(claim) if w not in _FRAMING}
+
+
+def _coverage(words: set[str], window: str) -> float:
+    if not words:
+        return 1.0
+    have = {_stem(w) for w in content_terms(window)}
+    return len(words & have) / len(words)
+
+
+def _names(claim: str) -> list[str]:
+    """Numbers and proper names: they must appear in the source as written."""
+    first = _SENTENCE_START.match(claim)
+    start = first.end() if first else 0
+    names = []
+    for match in _NAME.finditer(claim):
+        token = match.group(0).strip()
+        if match.start() < start and not token[:1].isdigit() and not token.startswith("$"):
+            continue  # a capital that only starts the sentence
+        lowered = token.lower().rstrip(".")
+        if lowered in _FRAMING or lowered in {"i", "a", "ai", "ml", "dl", "the", "and", "or", "in", "yes", "no"}:
+            continue
+        if re.fullmatch(r"[A-Z][a-z]+", token) and lowered in _COMMON_CAPITALS:
+            continue
+        names.append(token.rstrip("."))
+    return names
+
+
+_COMMON_CAPITALS = frozenset("this that these those they it its their there however also both while when".split())
+
+
+def complete_comparison(checked: Checked, question: str, sources: Sequence[Source]) -> Checked:
+    """A question that names two or more roles gets what the sources say about each: a
+    role the answer left out gets the source sentence that speaks of it alone and bears
+    most on the question and on what was said of the other side."""
+    roles = roles_in(question)
+    if len(roles) < 2:
+        return checked
+    said = " ".join(s.sentence for s in checked.supports)
+    covered = set(roles_named(said))
+    wanted = _claim_words(question) | _claim_words(said)
+    used = {(s.source, s.evidence) for s in checked.supports}
+    supports = list(checked.supports)
+    for role in roles:
+        if role in covered:
+            continue
+        best: tuple[float, Source, str] | None = None
+        for source in sources:
+            body = source.text.partition("\n")[2] or source.text
+            for sentence in split_sentences(body):
+                named = roles_named(sentence)
+                if role not in named or (source.n, sentence) in used or "?" in sentence or len(content_terms(sentence)) < 4:
+                    continue
+                # Sentences about this role alone, from the article, come first.
+                score = (len(wanted & _claim_words(sentence)) + (1.0 if named == [role] else 0.0)
+                         + (0.5 if source.kind == "article" else 0.0) - 0.01 * source.n)
+                if best is None or score > best[0]:
+                    best = (score, source, sentence)
+        if best is not None:
+            _, source, sentence = best
+            text = f"{sentence.rstrip(' .')} [{source.n}]."
+            supports.append(Support(text, source.n, sentence, "added"))
+            used.add((source.n, sentence))
+    return Checked(" ".join(s.sentence for s in supports), supports, checked.dropped)
+
+
+# Questions that ask for one kind of fact: an answer without such a fact (taken from its
+# sources, by the checks above) does not answer them, however well its sentences are backed.
+_NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?)\b"
+_WANTS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    ("an age", re.compile(r"\bhow\s+old\b|\b(his|her|their|the\s+author'?s?)\s+age\b", re.I),
+     re.compile(r"\d")),
+    ("an amount of money", re.compile(
+        r"\b(salary|salaries|paid|pay|earns?|earning|compensation|income)\b|\bhow\s+much\b[^?]*\b(make|cost|earn)", re.I),
+     re.compile(r"[$€£]\s?\d|\d\s?(k|usd|eur|dollars|euros)\b", re.I)),
+    ("a number", re.compile(r"\bhow\s+many\b|\byears\s+of\s+experience\b|\bexactly\b", re.I),
+     re.compile(rf"\d|{_NUMBER_WORDS}", re.I)),
+    ("a date", re.compile(r"\bwhen\b[^?]*\b(published|written|wrote|posted|founded)\b|\bwhat\s+year\b", re.I),
+     re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|"
+                r"november|december)\b", re.I)),
+    ("a name", re.compile(
+        r"\b(which|what)\s+(company|companies|employer|firm|university|universities|college|school|city|town|country)\b"
+        r"|\bwho\s+(wrote|is\s+the\s+author|is\s+the\s+writer)\b|\bname\s+of\b|\b(author|writer)'?s\s+name\b"
+        r"|\bwhere\b[^?]*\b(live|lives|work|works|study|studied|based)\b|\bworks?\s+(for|at)\b", re.I),
+     re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+[A-Za-z]*\b")),
+]
+
+
+def wanted_fact(question: str) -> tuple[str, re.Pattern[str]] | None:
+    for kind, asks, fact in _WANTS:
+        if asks.search(question):
+            return kind, fact
+    return None
+
+
+# Words that say where to look or how to compare rather than what to find.
+_WHERE = frozenset("""ask asks asked posting postings listing listings ad ads want wants look looking difference
+    differences different differ differs compare compared comparison versus vs between separate separates
+    distinguish distinguishes""".split())
+
+
+def answers_the_question(checked: Checked, question: str, sources: Sequence[Source] = ()) -> Checked:
+    """The checked answer, or nothing when it does not answer the question: neither it nor
+    the headings of the `sources` it rests on have any of the question's own words (the
+    Rust a question asks about), or it has none of the kind of fact the question asks for
+    (an age, a salary, a company's name)."""
+    if not checked.supports:
+        return checked
+    said = " ".join(_CITATION.sub("", s.sentence) for s in checked.supports)
+    focus = {w for w in content_terms(re.sub(r"<[^>]*>", " ", question))
+             if len(w) > 2 and w not in _FRAMING and w not in _WHERE and not roles_in(w)}
+    # The heading of a source the answer rests on takes up its words too ("the Evil Corp posting").
+    backing = {s.source for s in checked.supports}
+    headings = " ".join(s.heading for s in sources if s.n in backing)
+    have = set(content_terms(f"{said} {headings}"))
+    if focus and not any(_appears(term, have) for term in focus):
+        return _declined(checked, "it does not take up the question's words: " + ", ".join(sorted(focus)))
+    wanted = wanted_fact(question)
+    if wanted is not None:
+        kind, fact = wanted
+        asked = {w.lower() for w in re.findall(r"\w+", question)}
+        found = [m.group(0) for m in fact.finditer(said) if m.group(0).lower() not in asked]
+        if not found:
+            return _declined(checked, f"the question asks for {kind} and the sources give none")
+    return checked
+
+
+def _declined(checked: Checked, why: str) -> Checked:
+    return Checked("", [], [*checked.dropped, *((s.sentence, why) for s in checked.supports)])
+
+
+def _appears(term: str, words: set[str]) -> bool:
+    stem = _stem(term)
+    return any(_stem(w) == stem for w in words) or bool(difflib.get_close_matches(term, words, n=1, cutoff=0.8))

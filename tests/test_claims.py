@@ -1,0 +1,168 @@
+"""The claim check: every answer sentence backed by the source sentence it cites, with the
+roles, numbers and names of that sentence; comparisons answered for each side; questions
+the sources cannot answer declined."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import Source, depends_on_history, extractive_answer
+from assistant.claims import (
+    MIN_COVERAGE,
+    answer_sentences,
+    answers_the_question,
+    check_answer,
+    complete_comparison,
+)
+from assistant.pipeline import grounded
+from assistant.settings import REPO_ROOT
+
+ARTICLE = (REPO_ROOT / "corpus" / "article" / "article.restored.txt").read_text(encoding="utf-8").splitlines()
+
+
+def paragraph(words: str) -> str:
+    return next(p for p in ARTICLE if words in p)
+
+
+def article(n: int, words: str) -> Source:
+    return Source(n, f"article#{n}", "What's an ML engineer?", "article", "", "",
+                  "What's an ML engineer?\n" + paragraph(words), 0.6)
+
+
+DS = article(1, "low code")  # "A data scientist is often required to have a stronger mathematical background ..."
+MLE = article(2, "absolute “must”")  # "... an absolute “must” for an ML engineer to have a software engineering skillset."
+PIVOT = article(3, "vice versa")
+AUTHOR = article(4, "Fortune 50 company")
+POSTING = Source(5, "p1#0", "Data Scientist", "posting", "data_scientist", "Tala",
+                 "Data Scientist at Tala\nSalary: $125,000 – $140,000 per year. You will use Python and MXNet.", 0.4)
+SOURCES = [DS, MLE, PIVOT, AUTHOR, POSTING]
+HEADLINE = "What's the difference between an ML engineer and a data scientist?"
+SWAPPED = ("A ML engineer is often expected to have a stronger mathematical background but less of a software "
+           "engineering background since they can rely on “low code” tools like SAS to complete their work [1].")
+
+
+def test_the_headline_swap_is_caught_and_replaced_by_what_the_source_says() -> None:
+    checked = check_answer(SWAPPED, SOURCES, HEADLINE)
+    assert checked.wrong_role == 1 and "ml_engineer where the source says data_scientist" in checked.dropped[0][1]
+    assert checked.text.startswith("A data scientist is often required to have a stronger mathematical background")
+    assert [s.status for s in checked.supports] == ["replaced"] and checked.supports[0].source == 1
+
+
+def test_the_same_claim_said_twice_is_kept_once() -> None:
+    twice = ("A data scientist is often required to have a stronger mathematical background [1]. "
+             "Data scientists are often required to have a stronger mathematical background [1].")
+    checked = check_answer(twice, SOURCES, "Who needs more math?")
+    assert len(checked.supports) == 1 and "repeats" in checked.dropped[0][1]
+
+
+def test_each_side_of_a_one_sentence_comparison_is_checked_against_its_own_citation() -> None:
+    right = ("ML engineers must have a software engineering skillset [2], while data scientists need a stronger "
+             "mathematical background [1].")
+    swapped = ("ML engineers need a stronger mathematical background [1], while data scientists must have a software "
+               "engineering skillset [2].")
+    assert check_answer(right, SOURCES, HEADLINE).text == right
+    checked = check_answer(swapped, SOURCES, HEADLINE)
+    assert checked.text == "" and checked.dropped[0][1].startswith("role")
+
+
+def test_a_sentence_naming_both_roles_is_backed_by_a_sentence_about_one_of_them() -> None:
+    easier = ("It is easier for someone with a strong data science background to obtain a software engineering "
+              "skillset than vice versa [3].")
+    assert check_answer(easier, SOURCES, "Which is easier to learn?").text == easier
+
+
+@pytest.mark.parametrize(("question", "answer", "why"), [
+    ("What salary does the author earn?", "The author earns $125,000 – $140,000 per year [5].",
+     "no article passage backs it"),
+    ("What tools does the article name?", "The article names PyTorch, TensorFlow, and MXNet [2].",
+     "not in the source: MXNet"),
+    ("How old is the author?", "The author is 45 years old [4].", "not in the source: 45"),
+    ("Which company does the author work for?", "The author works for Tala [4].", "not in the source: Tala"),
+])
+def test_facts_not_in_the_cited_source_and_posting_facts_about_the_author_are_dropped(
+        question: str, answer: str, why: str) -> None:
+    checked = check_answer(answer, SOURCES, question)
+    assert checked.text == "" and checked.dropped[0][1] == why
+
+
+def test_a_posting_fact_is_kept_when_it_is_said_of_the_posting() -> None:
+    said = "The Tala posting pays $125,000 – $140,000 per year [5]."
+    assert check_answer(said, SOURCES, "What does the Tala data scientist posting pay?").text == said
+
+
+def test_coverage_bound() -> None:
+    # Five content words, three of them in the source: 60% passes, 40% does not.
+    source = Source(1, "a#1", "t", "article", "", "", "t\nKubernetes clusters need careful capacity planning.", 0.5)
+    assert MIN_COVERAGE == 0.6
+    assert check_answer("Kubernetes clusters need planning for growth and budgets [1].", [source], "q").supports
+    assert not check_answer("Kubernetes clusters want money for growth and budgets [1].", [source], "q").supports
+
+
+def test_an_uncited_sentence_is_attributed_to_the_source_that_backs_it() -> None:
+    checked = check_answer("It is an absolute must for an ML engineer to have a software engineering skillset.",
+                           SOURCES, "Do ML engineers need software engineering?")
+    assert checked.supports and checked.supports[0].source == 2
+
+
+def test_a_comparison_that_gives_one_side_gets_the_other_from_the_sources() -> None:
+    one_side = check_answer("A data scientist is often required to have a stronger mathematical background [1].",
+                            SOURCES, HEADLINE)
+    both = complete_comparison(one_side, HEADLINE, SOURCES)
+    added = [s for s in both.supports if s.status == "added"]
+    assert len(added) == 1 and added[0].source == 2 and "ML engineer" in added[0].sentence
+    assert both.text.endswith("[2].")
+    # A question about one role is left as it is.
+    assert complete_comparison(one_side, "What do data scientists need?", SOURCES) is one_side
+
+
+@pytest.mark.parametrize(("question", "answer", "answered"), [
+    ("How old is the author?", "I’m a principal machine learning (ML) engineer at a Fortune 50 company [4].", False),
+    ("Which Fortune 50 company does the author work for?",
+     "I’m a principal machine learning (ML) engineer at a Fortune 50 company [4].", False),
+    ("What salary does the author earn?", "I’m a principal machine learning (ML) engineer at a Fortune 50 company [4].",
+     False),
+    ("Does the author recommend learning Rust?",
+     "It is an absolute must for an ML engineer to have a software engineering skillset [2].", False),
+    ("What does the Tala posting pay?", "The Tala posting pays $125,000 – $140,000 per year [5].", True),
+    ("Do ML engineers need software engineering?",
+     "It is an absolute must for an ML engineer to have a software engineering skillset [2].", True),
+])
+def test_answers_that_do_not_take_up_the_question_are_declined(question: str, answer: str, answered: bool) -> None:
+    checked = answers_the_question(check_answer(answer, SOURCES, question), question)
+    assert bool(checked.supports) is answered, checked.dropped
+
+
+def test_grounded_falls_back_to_checked_evidence_and_declines_when_nothing_is_backed() -> None:
+    invented = grounded("The author is 45 years old [4].", SOURCES, "How old is the author?")
+    assert not invented.supports and any("45" in sentence for sentence, _ in invented.dropped)
+    rescued = grounded("ML engineers love Rust [2].", SOURCES, "Do ML engineers need a software engineering skillset?")
+    assert rescued.supports and "software engineering skillset" in rescued.text
+
+
+def test_sentences_are_split_by_a_splitter_that_knows_eg() -> None:
+    algorithms = article(1, "from scratch in the C++")
+    answer = extractive_answer("Which algorithms do students code from scratch in C++?", [algorithms], max_sentences=1)
+    assert "(e.g. support vector machine, naive bayes, gradient boosted trees) from scratch" in answer
+    assert answer_sentences("Python is needed. [1] So is Java [2].") == ["Python is needed. [1] ", "So is Java [2]."]
+    hostile = "Apply now ![pixel](http://x/t.png) or visit www.x.example today [17]. Python [1]."
+    assert answer_sentences(hostile) == [hostile[:-11], "Python [1]."]
+
+
+def test_extractive_answers_skip_sentences_about_the_text_itself() -> None:
+    meta = article(1, "nail down a very precise definition")
+    answer = extractive_answer("What is a precise definition of an ML engineer?", [meta])
+    assert "I’m not going to try" not in answer and "Instead, I believe" not in answer
+
+
+@pytest.mark.parametrize(("question", "depends"), [
+    ("and what about cloud skills?", True),
+    ("why is that?", True),
+    ("which languages?", True),
+    ("which low-code tool did it name?", True),
+    ("Do data scientists use SAS?", False),
+    ("How old is the author?", False),
+    ("What cloud platforms should ML engineers know?", False),
+    ("and data engineers?", True),
+])
+def test_only_questions_that_lean_on_the_conversation_are_rewritten(question: str, depends: bool) -> None:
+    assert depends_on_history(question) is depends
