@@ -16,15 +16,14 @@ Unsupported sentences are replaced by the source sentence they garbled, or dropp
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from assistant.answer import Source, Support, content_terms
-from assistant.roles import roles_in, roles_named
+from assistant.roles import roles_in, roles_named, without_roles
 from assistant.sentences import split_sentences
 
 # A sentence needs this share of its content words in the source sentence it rests on.
@@ -274,7 +273,8 @@ def complete_comparison(checked: Checked, question: str, sources: Sequence[Sourc
 _NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?)\b"
 _WANTS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ("an age", re.compile(r"\bhow\s+old\b|\b(his|her|their|the\s+author'?s?)\s+age\b", re.I),
-     re.compile(r"\d")),
+     re.compile(r"\b\d{1,3}(\s*years?\s*old|-year-old|s\b)|\baged?\s+\d|\b(twenties|thirties|forties|fifties|sixties)\b",
+                re.I)),
     ("an amount of money", re.compile(
         r"\b(salary|salaries|paid|pay|earns?|earning|compensation|income)\b|\bhow\s+much\b[^?]*\b(make|cost|earn)", re.I),
      re.compile(r"[$€£]\s?\d|\d\s?(k|usd|eur|dollars|euros)\b", re.I)),
@@ -298,28 +298,20 @@ def wanted_fact(question: str) -> tuple[str, re.Pattern[str]] | None:
     return None
 
 
-# Words that say where to look or how to compare rather than what to find.
-_WHERE = frozenset("""ask asks asked posting postings listing listings ad ads want wants look looking difference
-    differences different differ differs compare compared comparison versus vs between separate separates
-    distinguish distinguishes""".split())
-
-
-def answers_the_question(checked: Checked, question: str, sources: Sequence[Source] = ()) -> Checked:
-    """The checked answer, or nothing when it does not answer the question: neither it nor
-    the headings of the `sources` it rests on have any of the question's own words (the
-    Rust a question asks about), or it has none of the kind of fact the question asks for
-    (an age, a salary, a company's name)."""
+def answers_the_question(checked: Checked, question: str,
+                         skills_in: Callable[[str], set[str]] | None = None) -> Checked:
+    """The checked answer, or nothing when it does not answer the question: the question
+    names skills or tools (Rust, Kubernetes) and neither the answer nor the source
+    sentences it rests on mention any of them, or it asks for a kind of fact (an age, a
+    salary, a company's name) that the answer does not give."""
     if not checked.supports:
         return checked
     said = " ".join(_CITATION.sub("", s.sentence) for s in checked.supports)
-    focus = {w for w in content_terms(re.sub(r"<[^>]*>", " ", question))
-             if len(w) > 2 and w not in _FRAMING and w not in _WHERE and not roles_in(w)}
-    # The heading of a source the answer rests on takes up its words too ("the Evil Corp posting").
-    backing = {s.source for s in checked.supports}
-    headings = " ".join(s.heading for s in sources if s.n in backing)
-    have = set(content_terms(f"{said} {headings}"))
-    if focus and not any(_appears(term, have) for term in focus):
-        return _declined(checked, "it does not take up the question's words: " + ", ".join(sorted(focus)))
+    if skills_in is not None:
+        asked_skills = skills_in(without_roles(question))
+        backed = " ".join(s.evidence for s in checked.supports)
+        if asked_skills and not asked_skills & skills_in(f"{said} {backed}"):
+            return _declined(checked, "the sources say nothing of " + ", ".join(sorted(asked_skills)))
     wanted = wanted_fact(question)
     if wanted is not None:
         kind, fact = wanted
@@ -332,8 +324,3 @@ def answers_the_question(checked: Checked, question: str, sources: Sequence[Sour
 
 def _declined(checked: Checked, why: str) -> Checked:
     return Checked("", [], [*checked.dropped, *((s.sentence, why) for s in checked.supports)])
-
-
-def _appears(term: str, words: set[str]) -> bool:
-    stem = _stem(term)
-    return any(_stem(w) == stem for w in words) or bool(difflib.get_close_matches(term, words, n=1, cutoff=0.8))

@@ -145,6 +145,12 @@ class Services:
     def feedback(self) -> FeedbackStore:
         return FeedbackStore(self.settings.data_dir / "feedback.sqlite")
 
+    def tools_in(self, text: str) -> set[str]:
+        """The tools and platforms a text names (Rust, Kubernetes), not concepts such as
+        statistics, which the article says in words the taxonomy does not list."""
+        return {skill for skill in self.taxonomy.find(text)
+                if self.taxonomy.skills[skill].category in ("software", "cloud", "data_eng")}
+
     def core(self, retriever: HybridRetriever) -> list[Source] | None:
         """The article's passages numbered 1..N, when the whole of it fits the budget."""
         from assistant.answer import sources_from
@@ -181,6 +187,7 @@ class Services:
             retriever=retriever,
             chat=chat,
             core=self.core(retriever) if chat is not None else None,
+            skills_in=self.tools_in,
             backend=backend,
             min_relevance=self.settings.min_relevance,
             prompt_sources=self.settings.prompt_sources,

@@ -36,15 +36,18 @@ if TYPE_CHECKING:
     from assistant.classify import Classification
 
 
-def grounded(text: str, sources: list[Source], question: str, query: str | None = None) -> Checked:
+def grounded(text: str, sources: list[Source], question: str, query: str | None = None,
+             skills_in: Callable[[str], set[str]] | None = None) -> Checked:
     """An answer with only what its sources back, that takes up the question, and that
     says what the sources say of each role a comparison names. An answer of which nothing
     is backed is replaced by the evidence's own sentences for the search `query` (the
     question, or its rewrite with the conversation), checked the same way."""
-    checked = Checked("") if is_decline(text) else answers_the_question(check_answer(text, sources, question), question, sources)
+    def checked_answer(candidate: str) -> Checked:
+        return answers_the_question(check_answer(candidate, sources, question), question, skills_in)
+
+    checked = Checked("") if is_decline(text) else checked_answer(text)
     if not checked.supports and not is_decline(text):
-        fallback = answers_the_question(check_answer(extractive_answer(query or question, sources), sources, question),
-                                        question, sources)
+        fallback = checked_answer(extractive_answer(query or question, sources))
         checked = Checked(fallback.text, fallback.supports, checked.dropped + fallback.dropped)
     return complete_comparison(checked, question, sources) if checked.supports else checked
 
@@ -90,6 +93,9 @@ class Assistant:
     # The article's passages, numbered 1..N, when it fits the model's context: every prompt
     # then starts with all of it (see `_generate_with_core`).
     core: list[Source] | None = None
+    # The skills and tools a text names (the taxonomy's matcher): a question about Rust is
+    # not answered by sentences that never mention it.
+    skills_in: Callable[[str], set[str]] | None = None
 
     def evidence(
         self,
@@ -127,17 +133,19 @@ class Assistant:
         sources = sources_from(hits)
         timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}
         relevance = max((h.similarity for h in hits), default=0.0)
-        if not supported(asked, sources, relevance=relevance, min_relevance=self.min_relevance):
+        # A follow-up is judged with the words its rewrite borrowed from the conversation.
+        if not supported(query, sources, relevance=relevance, min_relevance=self.min_relevance):
             # Nothing relevant: show no evidence rather than unrelated passages.
             yield Event("sources", sources=[])
-            yield from self._finish(question, DECLINE, [], True, timings, retrieved)
+            yield from self._finish(question, DECLINE, [], True, timings, retrieved,
+                                    answer=Answer(question, DECLINE, [], self.backend, True, timings, query=query))
             return
         if self.chat is not None and self.core:
             yield from self._generate_with_core(self.chat, question, asked, query, history, hits, timings, retrieved)
             return
         yield Event("sources", sources=sources)
         if self.chat is None:
-            checked = grounded(extractive_answer(query, sources), sources, asked)
+            checked = grounded(extractive_answer(query, sources), sources, asked, query, self.skills_in)
             answer = self._answer(question, query, checked, sources, timings)
             yield from self._finish(question, answer.answer, answer.sources, answer.declined, timings, retrieved,
                                     answer=answer)
@@ -157,7 +165,7 @@ class Assistant:
             yield Event("token", text=piece)
         text, _ = check_citations("".join(pieces), len(given))
         text = drop_obeyed(text, [s.text for s in given], asked)
-        checked = grounded(text, given, asked, query)
+        checked = grounded(text, given, asked, query, self.skills_in)
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
         yield Event("done", answer=self._answer(question, query, checked, sources, timings))
 
@@ -190,7 +198,7 @@ class Assistant:
             pieces.append(piece)
             yield Event("token", text=piece)
         text, _ = check_citations("".join(pieces), len(given))
-        checked = grounded(drop_obeyed(text, [s.text for s in given], asked), given, asked, query)
+        checked = grounded(drop_obeyed(text, [s.text for s in given], asked), given, asked, query, self.skills_in)
         cited = {s.source for s in checked.supports} | {int(n) for n in re.findall(r"\[(\d+)\]", checked.text)}
         sources = sorted({s.n: s for s in [*shown, *extra, *(s for s in given if s.n in cited)]}.values(),
                          key=lambda s: s.n)

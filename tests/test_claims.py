@@ -4,6 +4,8 @@ the sources cannot answer declined."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.answer import Source, depends_on_history, extractive_answer
@@ -128,8 +130,25 @@ def test_a_comparison_that_gives_one_side_gets_the_other_from_the_sources() -> N
      "It is an absolute must for an ML engineer to have a software engineering skillset [2].", True),
 ])
 def test_answers_that_do_not_take_up_the_question_are_declined(question: str, answer: str, answered: bool) -> None:
-    checked = answers_the_question(check_answer(answer, SOURCES, question), question)
+    checked = answers_the_question(check_answer(answer, SOURCES, question), question, skills_in)
     assert bool(checked.supports) is answered, checked.dropped
+
+
+def skills_in(text: str) -> set[str]:
+    """A taxonomy of three tools, matched as the real one matches whole words."""
+    return {tool for tool in ("Rust", "Kubernetes", "Python") if tool.lower() in re.findall(r"\w+", text.lower())}
+
+
+def test_a_question_about_a_tool_is_answered_by_a_sentence_that_names_it() -> None:
+    python = "Most ML engineers are required to know the Python coding language specifically [2]."
+    sources = [*SOURCES, article(6, "Python coding language")]
+    sources[-1] = Source(2, *list(sources[-1].__dict__.values())[1:])
+    checked = answers_the_question(check_answer(python, sources[-1:], "Do ML engineers need Python?"),
+                                   "Do ML engineers need Python?", skills_in)
+    assert checked.supports
+    rust = answers_the_question(check_answer(python, sources[-1:], "Is Rust or Python needed?"),
+                                "Is Rust or Python needed?", skills_in)
+    assert rust.supports  # one of the tools asked about is answered
 
 
 def test_grounded_falls_back_to_checked_evidence_and_declines_when_nothing_is_backed() -> None:
