@@ -35,7 +35,7 @@ _FRAMING = frozenset(
     """article author post writer says said notes note mentions mentioned states stated explains explained
     according often typically usually generally commonly also expected required requires require need needs
     needed important role roles engineer engineers scientist scientists analyst analysts ml machine learning
-    data software job jobs position skillset skillsets skill skills""".split()
+    data skillset skillsets skill skills""".split()
 )
 _ABOUT_AUTHOR = re.compile(r"\b(author|writer|article|post|essay|blog|he|she|his|her|him|they\s+work)\b", re.I)
 _SENTENCE_START = re.compile(r"^\W*\w+")

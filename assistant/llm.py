@@ -22,6 +22,11 @@ class ChatModel(Protocol):
     def stream(self, messages: list[dict[str, str]], *, max_tokens: int) -> Iterator[str]: ...
 
 
+# "<|im_start|>user\nQuestion: ?<|im_end|>\n<|im_start|>assistant\n" and the one token
+# answered: the end of a saved prefix state that a real question replaces.
+_PLACEHOLDER_TOKENS = 16
+
+
 class LlamaCppChat:
     """A local GGUF model through llama-cpp-python, on the CPU.
 
@@ -42,6 +47,7 @@ class LlamaCppChat:
         self._context = context
         self._state_dir = state_dir
         self._prepared = ""
+        self._prefix_ids = np.zeros(0, dtype=np.intc)
         self._llm = Llama(model_path=str(model_path), n_ctx=context, n_threads=threads, verbose=False)
 
     def prepare(self, prefix: list[dict[str, str]]) -> float:
@@ -49,18 +55,29 @@ class LlamaCppChat:
         Returns the seconds it took (the one-time cost, or the load)."""
         started = time.perf_counter()
         key = hashlib.sha256(json.dumps([self.name, self._context, prefix]).encode()).hexdigest()[:20]
-        if key == self._prepared:
+        if key == self._prepared and self._holds_prefix():
             return 0.0
         path = self._state_dir / f"prefix-{key}.npz" if self._state_dir else None
         if path is not None and path.is_file() and self._load_state(path):
+            self._prefix_ids = np.array(self._llm.input_ids[: self._llm.n_tokens], dtype=np.intc)
             self._prepared = key
             return time.perf_counter() - started
         # One token of answer to a placeholder question evaluates the whole prefix.
         list(self.stream([*prefix, {"role": "user", "content": "Question: ?"}], max_tokens=1))
         if path is not None:
             self._save_state(path)
+        self._prefix_ids = np.array(self._llm.input_ids[: self._llm.n_tokens], dtype=np.intc)
         self._prepared = key
         return time.perf_counter() - started
+
+    def _holds_prefix(self) -> bool:
+        """Whether the cache still starts with the prepared prefix: another prompt (the
+        figures answer's) replaces it, and it is then loaded again from disk. The saved
+        tokens end with a placeholder question, which a real one replaces."""
+        ids = self._prefix_ids
+        n = min(len(ids), self._llm.n_tokens)
+        common = int(np.argmin(np.append(self._llm.input_ids[:n] == ids[:n], False)))
+        return common >= len(ids) - _PLACEHOLDER_TOKENS
 
     def _save_state(self, path: Path) -> None:
         import llama_cpp

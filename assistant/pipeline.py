@@ -267,10 +267,11 @@ class Assistant:
                                       max_tokens=self.max_answer_tokens):
             pieces.append(piece)
             yield Event("token", text=piece)
-        view, cited = check_citations(drop_obeyed("".join(pieces), [s.text for s in passages], asked),
-                                      passages[-1].n, first=passages[0].n)
-        if is_decline(view) or not cited:
-            view = "" if is_decline(words) else words
+        view, _ = check_citations(drop_obeyed("".join(pieces), [s.text for s in passages], asked),
+                                  passages[-1].n, first=passages[0].n)
+        # The article's view is checked like any answer; without a backed sentence, its own words.
+        checked = Checked("") if is_decline(view) else check_answer(view, passages, asked)
+        view = checked.text or ("" if is_decline(words) else words)
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
         text = f"{lead}\n\n{view}".strip()
         yield Event("done", answer=Answer(question, text, sources, self.backend, False, timings))

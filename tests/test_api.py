@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -34,11 +35,15 @@ def test_health_status_and_docs(client: TestClient) -> None:
 
 
 def test_chat_json_matches_ask(client: TestClient, chat: ScriptedChat) -> None:
-    chat.enqueue("ML engineers need software engineering [1].")
+    chat.enqueue("ML engineers must have a software engineering skillset [{n:=absolute}].")
     answer = client.post("/api/chat", json={"message": "What skills do ML engineers need?"}).json()
-    assert answer["answer"] == "ML engineers need software engineering [1]." and answer["backend"] == "local"
-    assert set(answer) == {"question", "answer", "sources", "backend", "declined", "timings"}
-    assert answer["sources"][0]["n"] == 1
+    assert answer["answer"] == chat.sent[-1] and answer["backend"] == "local"
+    assert set(answer) == {"question", "answer", "sources", "backend", "declined", "timings", "query", "supports",
+                           "dropped"}
+    cited = int(re.findall(r"\[(\d+)\]", answer["answer"])[0])
+    assert answer["supports"] == [{"sentence": answer["answer"], "source": cited, "status": "supported",
+                                   "evidence": answer["supports"][0]["evidence"]}]
+    assert "absolute “must”" in answer["supports"][0]["evidence"] and cited in {s["n"] for s in answer["sources"]}
     extractive = client.post("/api/chat", json={
         "message": "Which tool does the author call the industry favorite?", "backend": "extractive",
         "filters": {"kind": "article"}}).json()
@@ -46,7 +51,8 @@ def test_chat_json_matches_ask(client: TestClient, chat: ScriptedChat) -> None:
 
 
 def test_chat_streams_sources_tokens_then_done(client: TestClient, chat: ScriptedChat) -> None:
-    chat.enqueue("Cloud platforms like AWS matter [1].")
+    chat.enqueue("Companies ask that an ML engineer understand cloud services like Amazon Web Services (AWS) "
+                 "[{n:=Amazon Web Services}].")
     response = client.post("/api/chat", json={
         "message": "and what about cloud skills?", "stream": True,
         "history": [{"role": "user", "content": "What skills do ML engineers need?"},
@@ -55,8 +61,8 @@ def test_chat_streams_sources_tokens_then_done(client: TestClient, chat: Scripte
     parsed = events(response.text)
     kinds = [kind for kind, _ in parsed]
     assert kinds[0] == "sources" and kinds[-1] == "done" and kinds.count("token") > 1
-    assert "".join(data["text"] for kind, data in parsed if kind == "token") == "Cloud platforms like AWS matter [1]."
-    assert parsed[-1][1]["answer"] == "Cloud platforms like AWS matter [1]."
+    assert "".join(data["text"] for kind, data in parsed if kind == "token") == chat.sent[-1]
+    assert parsed[-1][1]["answer"] == chat.sent[-1] and parsed[-1][1]["query"].startswith("What skills")
     assert {"role": "user", "content": "What skills do ML engineers need?"} in chat.calls[-1]
 
 
@@ -71,19 +77,20 @@ def test_search_and_bad_requests(client: TestClient) -> None:
 
 
 def test_openai_compatible_endpoint(client: TestClient, chat: ScriptedChat) -> None:
-    chat.enqueue("Data scientists need statistics [1].")
+    chat.enqueue("Data science looks for patterns to understand if there's any statistical significance "
+                 "[{n:=statistical significance}].")
     body = client.post("/v1/chat/completions", json={
         "model": "role-assistant", "messages": [{"role": "user", "content": "Do data scientists need statistics?"}],
     }).json()
     content = body["choices"][0]["message"]["content"]
-    assert content.startswith("Data scientists need statistics [1].") and "\n\nSources:\n[1] " in content
-    chat.enqueue("They need statistics [1].")
+    assert content.startswith(chat.sent[-1]) and "\n\nSources:\n[" in content
+    chat.enqueue("Data science looks for any statistical significance [{n:=statistical significance}].")
     streamed = client.post("/v1/chat/completions", json={
         "stream": True, "messages": [{"role": "user", "content": "Do data scientists need statistics?"}]})
     lines = [line[6:] for line in streamed.text.splitlines() if line.startswith("data: ")]
     assert lines[-1] == "[DONE]"
     text = "".join(json.loads(line)["choices"][0]["delta"].get("content", "") for line in lines[:-1])
-    assert text.startswith("They need statistics [1].") and "Sources:" in text
+    assert text.startswith(chat.sent[-1]) and "Sources:" in text
     bad = client.post("/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "hi"}]})
     assert bad.status_code == 400
 

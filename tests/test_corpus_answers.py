@@ -52,21 +52,25 @@ def test_a_figures_question_cites_the_exact_counts(api_services: Services, chat:
     assert "95% interval" in separate.answer and [s.kind for s in separate.sources][:2] == ["figures", "article"]
 
     # With a chat model the figures are still stated by code; the model gives the article's view.
-    chat.enqueue("The article says data engineers build pipelines [2].")
+    chat.enqueue("Cloud services matter, such as Amazon Web Services (AWS) [{n:=Amazon Web Services}].")
     local = served.assistant().ask("How many data engineer postings ask for Spark?")
     lead = f"Data engineer postings (n={n}): Spark {spark / n:.0%} ({spark}). [1] Example postings: "
     example = next(s for s in local.sources if s.kind == "posting")
     assert f"{example.title} at {example.company} [{example.n}]" in local.answer
     assert "Spark" in example.text and example.role == "data_engineer"
     assert local.answer.startswith(lead)
-    assert local.answer.endswith(".\n\nThe article says data engineers build pipelines [2].")
+    assert local.answer.endswith(".\n\n" + chat.sent[-1])
     prompt = chat.calls[-1][-1]["content"]
     assert "(n=" not in prompt and "[2] (article)" in prompt and "[1] (" not in prompt
     # A model that cites what it was not given is replaced by the article's own words.
     chat.enqueue(f"{spark + 3} of the {n} data engineer postings mention Spark [1].")
     misquoted = served.assistant().ask("How many data engineer postings ask for Spark?")
     assert misquoted.answer.startswith(lead) and f"{spark + 3} of the" not in misquoted.answer
-    assert misquoted.answer.rstrip().endswith("[2]") or misquoted.answer.rstrip().endswith("[3]")
+    assert misquoted.answer.rstrip().endswith(("[2].", "[3]."))
+    # So is a sentence that its passage does not back.
+    chat.enqueue("The article says data engineers build pipelines [2].")
+    unbacked = served.assistant().ask("How many data engineer postings ask for Spark?")
+    assert "build pipelines" not in unbacked.answer and unbacked.answer.rstrip().endswith(("[2].", "[3]."))
     served.close()
 
 

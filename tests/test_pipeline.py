@@ -127,3 +127,49 @@ def test_a_reranker_plugs_in_and_reorders_candidates(built: Services) -> None:
         hits = retriever.retrieve("What do data scientists do all day?", k=5, filters={"kind": "posting"})
     assert seen and seen[0] <= 40
     assert "kubernetes" in hits[0].text.lower()
+
+
+class PreparingChat(ScriptedChat):
+    """A chat model that, like the local one, can hold the prompt's fixed prefix."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared: list[list[dict[str, str]]] = []
+
+    def prepare(self, prefix: list[dict[str, str]]) -> float:
+        self.prepared.append(prefix)
+        return 0.0
+
+
+def test_the_whole_article_is_the_fixed_prefix_and_postings_follow_only_when_asked_for(
+        settings: Settings, tmp_path: Path) -> None:
+    from assistant.answer import core_prefix
+
+    chat = PreparingChat()
+    services = build_services(settings.model_copy(update={"min_relevance": 0.2}), embedder=HashingEmbedder(), chat=chat)
+    loaded = load_paths(sample_paths(settings.corpus_dir), max_record_bytes=1_000_000)
+    refresh(services.store, services.chunker, [article_document(settings.corpus_dir), *loaded.documents],
+            progress=False)
+    with services.store.reader() as generation:
+        assistant = services.assistant(generation, "local")
+        core = assistant.core or []
+        assert len(core) > 5 and [s.n for s in core] == list(range(1, len(core) + 1))
+        assert all(s.kind == "article" for s in core)
+        chat.enqueue("It is an absolute must for an ML engineer to have a software engineering skillset [{n:=absolute}].")
+        answer = assistant.ask("Do ML engineers need software engineering?")
+        article_prompt = chat.calls[-1]
+        chat.enqueue("Contoso Health wants Python [{n:Contoso Health}].")
+        assistant.ask("Which postings at Contoso Health ask for Python?")
+        posting_prompt = chat.calls[-1]
+    # The same prefix, prepared once per question and identical for both prompts.
+    assert chat.prepared[0] == chat.prepared[1] == core_prefix(core)
+    assert article_prompt[: len(core_prefix(core))] == posting_prompt[: len(core_prefix(core))] == core_prefix(core)
+    assert "Postings:" not in article_prompt[-1]["content"] and "Postings:" in posting_prompt[-1]["content"]
+    # Everything the article says is in the prefix; the answer cites its fixed numbers.
+    cited = answer.supports[0].source
+    assert not answer.declined and "absolute" in next(s.text for s in core if s.n == cited)
+    assert cited in {s.n for s in answer.sources}
+    too_small = build_services(settings.model_copy(update={"core_context_tokens": 500}), embedder=HashingEmbedder(),
+                               chat=chat)
+    with too_small.store.reader() as generation:
+        assert too_small.assistant(generation, "local").core is None

@@ -15,9 +15,11 @@ from tests.conftest import _cli_env, cli
 
 pytestmark = pytest.mark.slow
 
-# Floors set a little under what the extractive backend measured on eval/dev.jsonl with
-# the 943 shared postings indexed (recall@5 0.855, MRR 0.648, refusals 0.905, terms 0.545).
-FLOORS = {"--min-recall": "0.80", "--min-mrr": "0.58", "--min-refusal": "0.85", "--min-terms": "0.48"}
+# Floors set a little under what the extractive backend measured on eval/dev.jsonl (108
+# questions) with the 943 shared postings indexed: recall@5 0.843, MRR 0.676, refusals 0.963,
+# terms 0.652, supported sentences 1.0, wrong claims 0.
+FLOORS = {"--min-recall": "0.80", "--min-mrr": "0.62", "--min-refusal": "0.93", "--min-terms": "0.60",
+          "--min-supported": "0.97", "--max-wrong-claims": "0"}
 
 
 def test_extractive_eval_stays_above_its_floors(answer_index: Path) -> None:
@@ -26,7 +28,9 @@ def test_extractive_eval_stays_above_its_floors(answer_index: Path) -> None:
                  check=False)
     report = json.loads(result.stdout)
     assert result.returncode == 0, (result.stderr, {k: v for k, v in report.items() if k != "rows"})
-    assert report["questions"] >= 40 and report["recall_by_category"]["article"] >= 0.9
+    assert report["questions"] >= 100 and report["recall_by_category"]["article"] >= 0.9
+    assert report["unanswerable_declined"] >= 0.85 and report["answerable_declined"] <= 0.03
+    assert report["comparisons_both_sides"] >= 0.9
 
 
 def test_the_local_model_cites_what_it_was_given_and_declines_off_topic(answer_index: Path) -> None:
@@ -43,3 +47,62 @@ def test_the_local_model_cites_what_it_was_given_and_declines_off_topic(answer_i
     assert any(s["kind"] == "article" for s in main["sources"])
     assert main["timings"]["first_token_ms"] > 0
     assert off["declined"] and off["sources"] == []
+
+
+# The questions a careful reader checks first, asked of the local model: the product's
+# headline question must not give the article's claim about data scientists to ML
+# engineers, must answer for both roles, and questions the article cannot answer are
+# declined instead of answered from a posting.
+LOCAL_CHECKS = [
+    ("What's the difference between an ML engineer and a data scientist?",
+     {"both": ["ml_engineer", "data_scientist"], "must_not": [r"ML engineers?[^.]{0,80}stronger mathematical"]}),
+    ("Do ML engineers need to know statistics?", {"must_not": [r"\bno\b[^.]{0,20}statistic"]}),
+    ("How old is the author?", {"declined": True}),
+    ("What salary does the author earn?", {"declined": True, "must_not": [r"\$\s?\d"]}),
+    ("Which Fortune 50 company does the author work for?", {"declined": True}),
+]
+
+
+def test_the_local_model_answers_the_questions_a_reader_checks_first(answer_index: Path) -> None:
+    from assistant.roles import roles_named
+
+    env_cmd = [sys.executable, "-m", "assistant", "ask", "--jsonl", "--backend", "local"]
+    questions = "".join(q + "\n" for q, _ in LOCAL_CHECKS)
+    result = subprocess.run(env_cmd, input=questions, env=_cli_env(answer_index), capture_output=True, text=True,
+                            timeout=1200, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for (question, want), line in zip(LOCAL_CHECKS, result.stdout.splitlines(), strict=True):
+        answer = json.loads(line)
+        assert answer["declined"] is want.get("declined", False), (question, answer["answer"])
+        for pattern in want.get("must_not", []):
+            assert not re.search(pattern, answer["answer"], re.I), (question, answer["answer"])
+        assert set(want.get("both", [])) <= set(roles_named(answer["answer"])), (question, answer["answer"])
+
+
+def test_the_article_prefix_is_evaluated_once_and_loaded_after_a_restart(answer_index: Path, tmp_path: Path) -> None:
+    from assistant.answer import build_core_messages, build_messages, core_prefix
+    from assistant.container import build_services
+    from assistant.llm import LlamaCppChat
+    from assistant.local_model import assemble
+    from assistant.settings import Settings
+
+    settings = Settings(index_dir=answer_index)
+    services = build_services(settings)
+    model = assemble(settings.models_dir)
+    with services.store.reader() as generation:
+        retriever = services.retriever(generation)
+        core = services.core(retriever)
+        assert core
+        first = LlamaCppChat(model, threads=2, context=settings.llm_context, state_dir=tmp_path)
+        evaluated = first.prepare(core_prefix(core))
+        assert len(list(tmp_path.glob("prefix-*.npz"))) == 1 and first.prepare(core_prefix(core)) == 0.0
+        del first
+        restarted = LlamaCppChat(model, threads=2, context=settings.llm_context, state_dir=tmp_path)
+        loaded = restarted.prepare(core_prefix(core))
+        assert 0 < loaded < evaluated / 5, (loaded, evaluated)
+        answer = "".join(restarted.stream(build_core_messages("Which cloud platforms should an ML engineer know?",
+                                                              core, []), max_tokens=48))
+        assert re.search(r"AWS|Amazon|Azure|Google Cloud|GCP", answer), answer
+        # Another prompt replaces the cached prefix: the next prepare loads it again.
+        list(restarted.stream(build_messages("cloud?", []), max_tokens=4))
+        assert restarted.prepare(core_prefix(core)) > 0
