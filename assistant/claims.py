@@ -104,6 +104,14 @@ def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked
         if author_question or about_author(claim):
             pool = [s for s in pool if s.kind == "article"]
         verdict = _sentence_verdict(sentence, pool, by_n, author_question)
+        if not verdict.ok and cited and len(_CLAUSE.split(sentence)) == 1:
+            # Right claim, wrong pointer: a sentence another given source backs cites that one.
+            anywhere = [s for s in sources if not (author_question or about_author(claim)) or s.kind == "article"]
+            elsewhere = _best_support(claim, anywhere)
+            if elsewhere.ok:
+                verdict = elsewhere
+                piece = _CITATION.sub("", piece.rstrip()).rstrip(" .") + f" [{verdict.source}]. "
+                sentence = piece.strip()
         if verdict.ok:
             if (verdict.source, verdict.evidence) in used:
                 result.dropped.append((sentence, "repeats a sentence already given"))
@@ -168,6 +176,8 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
                                                         and source.role != "other" else set())
         lowered = source.text.lower()
         missing = [n for n in names if n.lower() not in lowered]
+        # The source's label (a posting's title and company) is part of what it says.
+        label = source.heading
         sentences = split_sentences(body)
         # One sentence, or two adjacent ones; the roles are those of the sentence that
         # carries the claim's words, so a neighbour naming the other role cannot lend it.
@@ -175,7 +185,7 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
             (f"{a} {b}", a if _coverage(words, a) >= _coverage(words, b) else b)
             for a, b in zip(sentences, sentences[1:], strict=False)]
         for window, shown in windows:
-            coverage = _coverage(words, window)
+            coverage = _coverage(words, f"{window} {label}")
             roles_here = set(roles_named(shown)) or set(roles_named(window))
             if source.kind != "article" and source.role and source.role != "other":
                 roles_here.add(source.role)
@@ -186,15 +196,37 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
                                     f"{', '.join(sorted(roles_here))}")
                 elif not claimed_roles <= passage_roles:
                     role_problem = f"role: the source does not talk about {', '.join(sorted(claimed_roles - passage_roles))}"
-            ok = coverage >= MIN_COVERAGE and not role_problem and not missing
+            # "They are not the same role" from "Company A might define the role ... the exact
+            # same way": a claim must say yes where its source says yes.
+            if not role_problem and _negated(claim) != _negated(_closest_clause(words, shown)):
+                role_problem = "polarity: the sentence negates what the source affirms, or the reverse"
+            ok = coverage >= MIN_COVERAGE and len(words) >= 2 and not role_problem and not missing
             score = coverage + (1.0 if ok else 0.0)
             if score > best_score:
                 best_score = score
                 why = role_problem or (f"not in the source: {', '.join(missing)}" if missing else
+                                       "too few words to check" if len(words) < 2 else
                                        f"the source covers {coverage:.0%} of its words")
                 best = _Verdict(ok, source.n, shown, coverage, "" if ok else why,
                                 garbled=not ok and coverage >= MIN_COVERAGE)
     return best
+
+
+_NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without|cannot)\b|n[’']t\b", re.I)
+
+
+_CONTRAST = re.compile(r"[,;:]?\s+\b(?:but|although|though|however|yet|whereas|while)\b|;\s*", re.I)
+
+
+def _closest_clause(words: set[str], sentence: str) -> str:
+    """The clause of a source sentence that carries the claim's words ("it isn't easy to
+    pivot, but it's easier for ..."): negation is compared there."""
+    clauses = [c for c in _CONTRAST.split(sentence) if c and c.strip()]
+    return max(clauses, key=lambda c: _coverage(words, c)) if clauses else sentence
+
+
+def _negated(text: str) -> bool:
+    return bool(_NEGATION.search(re.sub(r"^\W*(yes|no)\b,?", "", text, flags=re.I)))
 
 
 def _stem(word: str) -> str:

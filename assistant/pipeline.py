@@ -47,7 +47,10 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
 
     checked = Checked("") if is_decline(text) else checked_answer(text)
     if not checked.supports and not is_decline(text):
-        fallback = checked_answer(extractive_answer(query or question, sources))
+        # A comparison falls back to one source sentence per role; any other question to
+        # the sentences that share most with it.
+        fallback = answers_the_question(complete_comparison(Checked(""), question, sources), question, skills_in)
+        fallback = fallback if fallback.supports else checked_answer(extractive_answer(query or question, sources))
         checked = Checked(fallback.text, fallback.supports, checked.dropped + fallback.dropped)
     return complete_comparison(checked, question, sources) if checked.supports else checked
 

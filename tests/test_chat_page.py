@@ -23,15 +23,16 @@ def test_the_chat_page_is_served_at_the_root(client: TestClient) -> None:
 
 def test_respond_streams_the_answer_then_shows_checked_sources(api_services: Services,
                                                                chat: ScriptedChat) -> None:
-    chat.enqueue("ML engineers need software engineering [1].")
+    chat.enqueue("ML engineers must have a software engineering skillset [{n:=absolute}].")
     served = ServedIndex(api_services)
     updates = list(respond(served, FairQueue(), "What skills do ML engineers need?", [], "any", "any"))
     history, sources = updates[-1]
     assert history[-2]["role"] == "user" and plain(history[-2]["content"]) == "What skills do ML engineers need?"
     assert history[-1]["role"] == "assistant"
-    assert plain(history[-1]["content"]) == "ML engineers need software engineering [1]."
+    assert plain(history[-1]["content"]) == chat.sent[-1]
     assert len(updates) > 3  # streamed word by word
-    assert "[1]" in sources and "<details>" in sources
+    cited = re.findall(r"\[\d+\]", chat.sent[-1])[0]
+    assert f"<summary>{cited} " in sources and "<details>" in sources
     served.close()
 
 
@@ -48,7 +49,7 @@ def test_feedback_from_the_page_and_the_api_is_stored_and_exported(api_services:
                                                                     chat: ScriptedChat) -> None:
     from ui.chat import record_feedback
 
-    chat.enqueue("ML engineers need software engineering [1].")
+    chat.enqueue("ML engineers must have a software engineering skillset [{n:=absolute}].")
     served = ServedIndex(api_services)
     by_turn: dict = {}
     history, _ = list(respond(served, FairQueue(), "What skills do ML engineers need?", [], "any", "any", by_turn))[-1]
@@ -61,7 +62,7 @@ def test_feedback_from_the_page_and_the_api_is_stored_and_exported(api_services:
     first, second = api_services.feedback.export()
     assert (first["rating"], first["comment"], first["question"]) == ("down", "too short",
                                                                        "What skills do ML engineers need?")
-    assert first["answer"] == "ML engineers need software engineering [1]." and first["sources"][0]["n"] == 1
+    assert first["answer"] == chat.sent[-1] and first["sources"]
     assert (second["rating"], second["backend"], second["sources"]) == ("up", "extractive", [{"n": 1}])
     assert api_services.feedback.path.parent == api_services.settings.data_dir
     served.close()

@@ -103,19 +103,20 @@ def test_ask_json_and_jsonl(run, services: Services, monkeypatch: pytest.MonkeyP
     from tests.fakes import ScriptedChat
 
     run("build")
-    services.chat_override = ScriptedChat("ML engineers need software engineering [1].",
-                                          "They also need cloud skills [2].")
+    chat = ScriptedChat("ML engineers must have a software engineering skillset [{n:=absolute}].", "Companies ask that an ML engineer understand cloud services like Amazon Web Services (AWS) [{n:=Amazon Web Services}].")
+    services.chat_override = chat
     code, out, _ = run("ask", "What skills do ML engineers need?", "--json")
     answer = json.loads(out)
-    assert code == 0 and answer["answer"] == "ML engineers need software engineering [1]."
-    assert set(answer) == {"question", "answer", "sources", "backend", "declined", "timings"}
+    assert code == 0 and answer["answer"] == chat.sent[0]
+    assert set(answer) == {"question", "answer", "sources", "backend", "declined", "timings", "query", "supports",
+                           "dropped"}
     assert set(answer["sources"][0]) == {"n", "id", "title", "kind", "role", "company", "text", "score"}
     assert set(answer["timings"]) == {"retrieve_ms", "generate_ms", "first_token_ms"}
 
     monkeypatch.setattr("sys.stdin", io.StringIO("What cloud skills do ML engineers need?\n\nBanana bread recipe?\n"))
     code, out, _ = run("ask", "--jsonl", "--backend", "local")
     first, second = (json.loads(line) for line in out.splitlines())
-    assert code == 0 and first["answer"] == "They also need cloud skills [2]." and second["declined"]
+    assert code == 0 and first["answer"] == chat.sent[1] and second["declined"]
 
     code, out, _ = run("ask", "What skills do ML engineers need?", "--backend", "extractive")
     assert code == 0 and "[1]" in out and "Sources:" in out
@@ -147,15 +148,15 @@ def test_chat_keeps_the_conversation(run, services: Services, monkeypatch: pytes
     from tests.fakes import ScriptedChat
 
     run("build")
-    chat = ScriptedChat("ML engineers need software engineering [1].", "Cloud platforms such as AWS [1].")
+    chat = ScriptedChat("ML engineers must have a software engineering skillset [{n:=absolute}].", "Companies ask that an ML engineer understand cloud services like Amazon Web Services (AWS) [{n:=Amazon Web Services}].")
     services.chat_override = chat
     monkeypatch.setattr("sys.stdin", io.StringIO("What skills do ML engineers need?\nand what about cloud skills?\n"))
     code, out, _ = run("chat", "--backend", "local")
     assert code == 0
-    assert "ML engineers need software engineering [1]." in out and "Cloud platforms such as AWS [1]." in out
+    assert chat.sent[0] in out and chat.sent[1] in out
     second = chat.calls[1]
     assert {"role": "user", "content": "What skills do ML engineers need?"} in second
-    assert {"role": "assistant", "content": "ML engineers need software engineering [1]."} in second
+    assert {"role": "assistant", "content": chat.sent[0]} in second
 
 
 def test_feedback_export(run, services: Services) -> None:

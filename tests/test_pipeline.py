@@ -55,9 +55,9 @@ def test_exact_terms_are_found_and_no_posting_fills_the_results(built: Services)
 
 
 def test_a_cited_answer_streams_through(built: Services, chat: ScriptedChat) -> None:
-    chat.enqueue("ML engineers need a software engineering skillset [1].")
+    chat.enqueue("ML engineers must have a software engineering skillset [{n:=absolute}].")
     answer = ask(built, "What skills do ML engineers need?")
-    assert answer.answer == "ML engineers need a software engineering skillset [1]."
+    assert answer.answer == chat.sent[-1]
     assert not answer.declined and answer.backend == "local"
     # The whole article is the prompt's prefix, numbered 1..N; the sources shown are the
     # passages retrieved and cited, under those same numbers.
