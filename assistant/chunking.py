@@ -70,7 +70,7 @@ def fingerprint(doc: Document, chunking: str = "") -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-CHUNKING_VERSION = 2
+CHUNKING_VERSION = 3
 
 
 class Chunker:
@@ -92,7 +92,10 @@ class Chunker:
             chunk_size=budget,
             chunk_overlap=min(self._overlap, budget // 4),
             length_function=self._count,
-            separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
+            # A full stop ends a sentence unless it closes "e.g." or "i.e." (the article's
+            # list of algorithms was cut there).
+            separators=["\n\n", "\n", r"(?<!\be\.g)(?<!\bi\.e)\. ", "; ", ", ", " ", ""],
+            is_separator_regex=True,
             keep_separator="end",
         )
 

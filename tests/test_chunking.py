@@ -1,3 +1,5 @@
+import pytest
+
 from assistant.chunking import Chunker, is_heading, split_sections
 from assistant.corpus import article_document
 from assistant.settings import REPO_ROOT
@@ -70,3 +72,12 @@ def test_article_is_chunked_by_paragraph_under_its_heading() -> None:
         assert chunk.text.startswith(f"{article.title} | {chunk.metadata['section']}\n")
     glm = [c for c in chunks if "generalized linear models" in c.text]
     assert len(glm) == 1 and glm[0].metadata["section"] == "Data scientist vs. ML engineer"
+
+
+@pytest.mark.parametrize("budget", [60, 120, 200])
+def test_no_article_passage_is_cut_at_eg(budget: int) -> None:
+    """The article's list of algorithms was cut at "(e.g." into two passages."""
+    article = article_document(REPO_ROOT / "corpus")
+    chunks = Chunker(COUNT, max_tokens=256, overlap=0, article_max_tokens=budget).chunk(article)
+    assert not [c.text[-40:] for c in chunks if c.text.rstrip().endswith(("e.g.", "i.e.", "(e.g", "e.g"))]
+    assert any("(e.g. support vector machine" in c.text for c in chunks)
