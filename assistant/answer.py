@@ -254,7 +254,7 @@ def _appears(term: str, words: set[str]) -> bool:
 
 # Sentences about the text itself, asides in brackets, and ones that restate a question:
 # they never answer one.
-_META = re.compile(
+META = re.compile(
     r"\b(i[’']m not going to|in this post|this post|the title of|we[’']ll|below we|allow me|before (jumping|moving)|"
     r"questions? (that )?i[’']m asked|questions? i hear|hope you enjoyed|reiterat\w+|that said,? i[’']m|"
     r"helpful examination)\b|^\(|^\[?illustrative sample", re.I)
@@ -270,7 +270,7 @@ def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences
         for position, sentence in enumerate(split_sentences(_body(source))):
             sentence = sentence.strip(" -•*\t")
             words = set(content_terms(sentence))
-            if len(words) < 3 or "?" in sentence or is_instruction(sentence) or _META.search(sentence):
+            if len(words) < 3 or "?" in sentence or is_instruction(sentence) or META.search(sentence):
                 continue
             overlap = len(terms & words) + 0.5 * len({w.rstrip("s") for w in terms} & {w.rstrip("s") for w in words})
             # Earlier sources and earlier sentences break ties: the ranking already weighed them.

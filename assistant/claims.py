@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from assistant.answer import Source, Support, content_terms
+from assistant.answer import META, Source, Support, content_terms
 from assistant.roles import roles_in, roles_named, without_roles
 from assistant.sentences import split_sentences
 
@@ -71,6 +71,19 @@ def _span_segmenter() -> Any:
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+# "The article does not mention remote work": a decline in the model's words.
+_NOT_COVERED = re.compile(
+    r"\b(does|do|did)\s*(not|n[’']t)\s+(mention|say|cover|discuss|specify|state|address|provide|give|name)\b|"
+    r"\bno\s+(information|mention|details?)\b|\bnot\s+(mentioned|stated|specified|covered|provided)\b", re.I)
+_MARKER = re.compile(r"illustrative sample", re.I)
+
+
+def only_says_not_covered(text: str) -> bool:
+    """Whether every sentence of an answer says the sources do not cover the question."""
+    sentences = [s for s in answer_sentences(text) if content_terms(_CITATION.sub("", s))]
+    return bool(sentences) and all(_NOT_COVERED.search(s) for s in sentences)
+
+
 @dataclass
 class Checked:
     text: str
@@ -100,6 +113,10 @@ def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked
         if not content_terms(claim):
             kept.append(piece)  # "Yes." says nothing a source must back
             continue
+        if _NOT_COVERED.search(claim) or _MARKER.search(claim):
+            result.dropped.append((sentence, "says the sources do not cover it" if _NOT_COVERED.search(claim)
+                                   else "the sample marker, not content"))
+            continue
         pool = [by_n[n] for n in cited] or list(sources)
         if author_question or about_author(claim):
             pool = [s for s in pool if s.kind == "article"]
@@ -112,6 +129,10 @@ def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked
                 verdict = elsewhere
                 piece = _CITATION.sub("", piece.rstrip()).rstrip(" .") + f" [{verdict.source}]. "
                 sentence = piece.strip()
+        if verdict.ok and not cited:
+            # Attributed to the source that backs it: the reader sees which one.
+            piece = re.sub(r"\s*([.!?]?)(\s*)$", rf" [{verdict.source}]\1\2", piece, count=1)
+            sentence = piece.strip()
         if verdict.ok:
             if (verdict.source, verdict.evidence) in used:
                 result.dropped.append((sentence, "repeats a sentence already given"))
@@ -285,7 +306,9 @@ def complete_comparison(checked: Checked, question: str, sources: Sequence[Sourc
             body = source.text.partition("\n")[2] or source.text
             for sentence in split_sentences(body):
                 named = roles_named(sentence)
-                if role not in named or (source.n, sentence) in used or "?" in sentence or len(content_terms(sentence)) < 4:
+                if (role not in named or (source.n, sentence) in used or "?" in sentence
+                        or len(content_terms(sentence)) < 4 or META.search(sentence)
+                        or not wanted & _claim_words(sentence)):
                     continue
                 # Sentences about this role alone, from the article, come first.
                 score = (len(wanted & _claim_words(sentence)) + (1.0 if named == [role] else 0.0)

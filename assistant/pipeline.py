@@ -25,7 +25,7 @@ from assistant.answer import (
     sources_from,
     supported,
 )
-from assistant.claims import Checked, answers_the_question, check_answer, complete_comparison
+from assistant.claims import Checked, answers_the_question, check_answer, complete_comparison, only_says_not_covered
 from assistant.injection import drop_obeyed, strip_instructions
 from assistant.llm import ChatModel
 from assistant.retrieval import about_postings
@@ -37,22 +37,27 @@ if TYPE_CHECKING:
 
 
 def grounded(text: str, sources: list[Source], question: str, query: str | None = None,
-             skills_in: Callable[[str], set[str]] | None = None) -> Checked:
+             skills_in: Callable[[str], set[str]] | None = None, evidence: list[Source] | None = None) -> Checked:
     """An answer with only what its sources back, that takes up the question, and that
     says what the sources say of each role a comparison names. An answer of which nothing
-    is backed is replaced by the evidence's own sentences for the search `query` (the
-    question, or its rewrite with the conversation), checked the same way."""
+    is backed is replaced by sentences of the retrieved `evidence` (all `sources` when not
+    given) for the search `query` (the question, or its rewrite with the conversation),
+    checked the same way; one that only says the sources do not cover the question is a
+    decline."""
     def checked_answer(candidate: str) -> Checked:
         return answers_the_question(check_answer(candidate, sources, question), question, skills_in)
 
-    checked = Checked("") if is_decline(text) else checked_answer(text)
-    if not checked.supports and not is_decline(text):
+    if is_decline(text) or only_says_not_covered(text):
+        return Checked("", [], [(text, "the model declined")])
+    checked = checked_answer(text)
+    evidence = evidence if evidence is not None else sources
+    if not checked.supports:
         # A comparison falls back to one source sentence per role; any other question to
         # the sentences that share most with it.
-        fallback = answers_the_question(complete_comparison(Checked(""), question, sources), question, skills_in)
-        fallback = fallback if fallback.supports else checked_answer(extractive_answer(query or question, sources))
+        fallback = answers_the_question(complete_comparison(Checked(""), question, evidence), question, skills_in)
+        fallback = fallback if fallback.supports else checked_answer(extractive_answer(query or question, evidence))
         checked = Checked(fallback.text, fallback.supports, checked.dropped + fallback.dropped)
-    return complete_comparison(checked, question, sources) if checked.supports else checked
+    return complete_comparison(checked, question, evidence) if checked.supports else checked
 
 
 class Retriever(Protocol):
@@ -99,6 +104,12 @@ class Assistant:
     # The skills and tools a text names (the taxonomy's matcher): a question about Rust is
     # not answered by sentences that never mention it.
     skills_in: Callable[[str], set[str]] | None = None
+
+    def warm(self) -> None:
+        """Have the chat model hold the article prefix now rather than at the first question."""
+        prepare = getattr(self.chat, "prepare", None)
+        if prepare is not None and self.core:
+            prepare(core_prefix(self.core))
 
     def evidence(
         self,
@@ -201,7 +212,8 @@ class Assistant:
             pieces.append(piece)
             yield Event("token", text=piece)
         text, _ = check_citations("".join(pieces), len(given))
-        checked = grounded(drop_obeyed(text, [s.text for s in given], asked), given, asked, query, self.skills_in)
+        checked = grounded(drop_obeyed(text, [s.text for s in given], asked), given, asked, query, self.skills_in,
+                           evidence=[*shown, *extra])
         cited = {s.source for s in checked.supports} | {int(n) for n in re.findall(r"\[(\d+)\]", checked.text)}
         sources = sorted({s.n: s for s in [*shown, *extra, *(s for s in given if s.n in cited)]}.values(),
                          key=lambda s: s.n)

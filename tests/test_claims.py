@@ -107,12 +107,20 @@ def test_an_uncited_sentence_is_attributed_to_the_source_that_backs_it() -> None
 
 
 def test_a_comparison_that_gives_one_side_gets_the_other_from_the_sources() -> None:
-    one_side = check_answer("A data scientist is often required to have a stronger mathematical background [1].",
-                            SOURCES, HEADLINE)
+    one_side = check_answer("A data scientist is often required to have a stronger mathematical background but less "
+                            "of a software engineering background [1].", SOURCES, HEADLINE)
     both = complete_comparison(one_side, HEADLINE, SOURCES)
     added = [s for s in both.supports if s.status == "added"]
     assert len(added) == 1 and added[0].source == 2 and "ML engineer" in added[0].sentence
     assert both.text.endswith("[2].")
+    # Nothing is added that shares no word with the question or the answer, nor a sentence
+    # about the text itself.
+    meta = article(7, "nail down a very precise definition")
+    question = "Precise definition of ML engineer versus data scientist?"
+    added = complete_comparison(check_answer("", [meta], question), question, [meta]).supports
+    assert not [s for s in added if "not going to try" in s.sentence or "we’ll" in s.sentence]
+    assert not complete_comparison(check_answer("", [POSTING], HEADLINE), "Kubernetes: ML engineer vs data scientist?",
+                                   [POSTING]).supports
     # A question about one role is left as it is.
     assert complete_comparison(one_side, "What do data scientists need?", SOURCES) is one_side
 
@@ -149,6 +157,20 @@ def test_a_question_about_a_tool_is_answered_by_a_sentence_that_names_it() -> No
     rust = answers_the_question(check_answer(python, sources[-1:], "Is Rust or Python needed?"),
                                 "Is Rust or Python needed?", skills_in)
     assert rust.supports  # one of the tools asked about is answered
+
+
+def test_an_uncited_sentence_gets_the_citation_of_what_backs_it_and_markers_are_dropped() -> None:
+    checked = check_answer("It is an absolute must for an ML engineer to have a software engineering skillset.",
+                           SOURCES, "Do ML engineers need software engineering?")
+    assert checked.text.endswith("skillset [2].")
+    marker = check_answer("[Illustrative sample posting written for this project; not a real job.] [5].", SOURCES, "q")
+    assert not marker.supports
+
+
+def test_an_answer_saying_the_sources_do_not_cover_it_is_a_decline() -> None:
+    said = grounded("The article does not mention remote work [2].", SOURCES, "Does the article cover remote work?")
+    assert not said.supports and said.dropped == [("The article does not mention remote work [2].",
+                                                   "the model declined")]
 
 
 def test_grounded_falls_back_to_checked_evidence_and_declines_when_nothing_is_backed() -> None:

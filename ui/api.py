@@ -115,10 +115,11 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         if warm:
-            # Load the index, the models and the postings' figures once, before the first
-            # question: a burst of first questions must not each wait for them.
+            # Load the index, the models, the article prefix (from disk after the first run)
+            # and the postings' figures once, before the first question: a burst of first
+            # questions must not each wait for them.
             try:
-                served.assistant()
+                served.assistant().warm()
                 served.corpus()
                 state["ready"] = True
             except AssistantError as exc:
