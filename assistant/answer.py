@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from assistant.injection import fence, is_instruction, strip_instructions
-from assistant.roles import roles_in
+from assistant.roles import roles_in, without_roles
 from assistant.sentences import split_sentences
 from assistant.types import Hit
 
@@ -257,22 +257,24 @@ def _appears(term: str, words: set[str]) -> bool:
 META = re.compile(
     r"\b(i[’']m not going to|in this post|this post|the title of|we[’']ll|below we|allow me|before (jumping|moving)|"
     r"questions? (that )?i[’']m asked|questions? i hear|hope you enjoyed|reiterat\w+|that said,? i[’']m|"
-    r"helpful examination)\b|^\(|^\[?illustrative sample", re.I)
+    r"helpful examination|take a step back)\b|^\(|^\[?illustrative sample", re.I)
 
 
 def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences: int = 3) -> str:
     """The sentences of the evidence that share most with the question, each cited."""
-    terms = set(content_terms(question))
+    # Role names are in most sentences and decide nothing; stems match "statistics" to
+    # "statistical".
+    terms = {t[:5] for t in content_terms(without_roles(question))}
     # A question that names a company ("the Evil Corp posting") is answered from its postings.
     named = [s for s in sources if s.company and re.search(rf"\b{re.escape(s.company)}\b", question, re.I)]
     scored: list[tuple[float, int, int, str]] = []
     for source in named or sources:
         for position, sentence in enumerate(split_sentences(_body(source))):
             sentence = sentence.strip(" -•*\t")
-            words = set(content_terms(sentence))
-            if len(words) < 3 or "?" in sentence or is_instruction(sentence) or META.search(sentence):
+            words = {w[:5] for w in content_terms(without_roles(sentence))}
+            if len(content_terms(sentence)) < 3 or "?" in sentence or is_instruction(sentence) or META.search(sentence):
                 continue
-            overlap = len(terms & words) + 0.5 * len({w.rstrip("s") for w in terms} & {w.rstrip("s") for w in words})
+            overlap = len(terms & words)
             # Earlier sources and earlier sentences break ties: the ranking already weighed them.
             scored.append((overlap - 0.05 * source.n - 0.01 * position, source.n, position, sentence))
     if not scored:

@@ -219,7 +219,7 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
                     role_problem = f"role: the source does not talk about {', '.join(sorted(claimed_roles - passage_roles))}"
             # "They are not the same role" from "Company A might define the role ... the exact
             # same way": a claim must say yes where its source says yes.
-            if not role_problem and _negated(claim) != _negated(_closest_clause(words, shown)):
+            if not role_problem and _polarity_differs(claim, shown):
                 role_problem = "polarity: the sentence negates what the source affirms, or the reverse"
             ok = coverage >= MIN_COVERAGE and len(words) >= 2 and not role_problem and not missing
             score = coverage + (1.0 if ok else 0.0)
@@ -244,6 +244,16 @@ def _closest_clause(words: set[str], sentence: str) -> str:
     pivot, but it's easier for ..."): negation is compared there."""
     clauses = [c for c in _CONTRAST.split(sentence) if c and c.strip()]
     return max(clauses, key=lambda c: _coverage(words, c)) if clauses else sentence
+
+
+def _polarity_differs(claim: str, source_sentence: str) -> bool:
+    """Whether a clause of the claim negates what the source clause closest to it says, or
+    the reverse (clause by clause: "it isn't easy to pivot, but it's easier ...")."""
+    for clause in _CONTRAST.split(claim):
+        words = _claim_words(clause or "")
+        if words and _negated(clause) != _negated(_closest_clause(words, source_sentence)):
+            return True
+    return False
 
 
 def _negated(text: str) -> bool:

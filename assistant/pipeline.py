@@ -57,7 +57,8 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
         fallback = answers_the_question(complete_comparison(Checked(""), question, evidence), question, skills_in)
         fallback = fallback if fallback.supports else checked_answer(extractive_answer(query or question, evidence))
         checked = Checked(fallback.text, fallback.supports, checked.dropped + fallback.dropped)
-    return complete_comparison(checked, question, evidence) if checked.supports else checked
+    # The other side of a comparison may come from any source given (the whole article).
+    return complete_comparison(checked, question, sources) if checked.supports else checked
 
 
 class Retriever(Protocol):
