@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -62,7 +63,9 @@ def main() -> None:
     from assistant.local_model import assemble
     from assistant.settings import Settings
 
-    settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
+    if args.index_dir:  # the environment outranks constructor arguments in Settings
+        os.environ["ASSISTANT_INDEX_DIR"] = str(args.index_dir)
+    settings = Settings()
     services = build_services(settings)
     model = assemble(settings.models_dir)
     questions = QUESTIONS[: args.questions]

@@ -80,14 +80,16 @@ def test_the_local_model_answers_the_questions_a_reader_checks_first(answer_inde
         assert set(want.get("both", [])) <= set(roles_named(answer["answer"])), (question, answer["answer"])
 
 
-def test_the_article_prefix_is_evaluated_once_and_loaded_after_a_restart(answer_index: Path, tmp_path: Path) -> None:
+def test_the_article_prefix_is_evaluated_once_and_loaded_after_a_restart(answer_index: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.answer import build_core_messages, build_messages, core_prefix
     from assistant.container import build_services
     from assistant.llm import LlamaCppChat
     from assistant.local_model import assemble
     from assistant.settings import Settings
 
-    settings = Settings(index_dir=answer_index)
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(answer_index))  # the environment outranks arguments
+    settings = Settings()
     services = build_services(settings)
     model = assemble(settings.models_dir)
     with services.store.reader() as generation:
