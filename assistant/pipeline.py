@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -170,15 +170,8 @@ class Assistant:
     def _generate(self, chat: ChatModel, question: str, asked: str, query: str, history: Sequence[dict[str, str]],
                   sources: list[Source], timings: dict[str, float], retrieved: float) -> Iterator[Event]:
         given = sources[: self.prompt_sources]
-        pieces: list[str] = []
-        first_token: float | None = None
-        for piece in chat.stream(build_messages(asked, given, history), max_tokens=self.max_answer_tokens):
-            if first_token is None:
-                first_token = time.perf_counter()
-                timings["first_token_ms"] = round((first_token - retrieved) * 1000, 1)
-            pieces.append(piece)
-            yield Event("token", text=piece)
-        text, _ = check_citations("".join(pieces), len(given))
+        streamed = yield from self._tokens(chat, build_messages(asked, given, history), timings, retrieved)
+        text, _ = check_citations(streamed, len(given))
         text = drop_obeyed(text, [s.text for s in given], asked)
         checked = grounded(text, given, asked, query, self.skills_in)
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
@@ -206,13 +199,8 @@ class Assistant:
             if spent:
                 timings["prefix_ms"] = round(spent * 1000, 1)
             retrieved = time.perf_counter()
-        pieces: list[str] = []
-        for piece in chat.stream(build_core_messages(asked, core, extra, history), max_tokens=self.max_answer_tokens):
-            if not pieces:
-                timings["first_token_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
-            pieces.append(piece)
-            yield Event("token", text=piece)
-        text, _ = check_citations("".join(pieces), len(given))
+        streamed = yield from self._tokens(chat, build_core_messages(asked, core, extra, history), timings, retrieved)
+        text, _ = check_citations(streamed, len(given))
         checked = grounded(drop_obeyed(text, [s.text for s in given], asked), given, asked, query, self.skills_in,
                            evidence=[*shown, *extra])
         cited = {s.source for s in checked.supports} | {int(n) for n in re.findall(r"\[(\d+)\]", checked.text)}
@@ -220,6 +208,17 @@ class Assistant:
                          key=lambda s: s.n)
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
         yield Event("done", answer=self._answer(question, query, checked, sources, timings))
+
+    def _tokens(self, chat: ChatModel, messages: list[dict[str, str]], timings: dict[str, float],
+                since: float) -> Generator[Event, None, str]:
+        """Stream the model's answer as token events, timing the first; returns the text."""
+        pieces: list[str] = []
+        for piece in chat.stream(messages, max_tokens=self.max_answer_tokens):
+            if not pieces:
+                timings["first_token_ms"] = round((time.perf_counter() - since) * 1000, 1)
+            pieces.append(piece)
+            yield Event("token", text=piece)
+        return "".join(pieces)
 
     @staticmethod
     def _needs_postings(question: str, hits: list[Hit]) -> bool:
