@@ -28,7 +28,6 @@ _STOPWORDS = frozenset(
     while who whom why will with would you your yours according author article say says said think
     thinks tell me please does do much many also really""".split()
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])|\n+")
 _CITATION = re.compile(r"\[(\d+)\]")
 
 
@@ -199,7 +198,7 @@ def focus(text: str, question: str, max_chars: int) -> str:
     if len(text) <= max_chars:
         return text
     terms = {t.rstrip("s") for t in content_terms(question)}
-    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    sentences = split_sentences(text)
     ranked = sorted(
         range(len(sentences)),
         key=lambda i: (-len(terms & {w.rstrip("s") for w in content_terms(sentences[i])}), i),

@@ -19,12 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
 
 from assistant.answer import META, Source, Support, content_terms
 from assistant.roles import roles_in, roles_named, without_roles
-from assistant.sentences import split_sentences
+from assistant.sentences import answer_sentences, split_sentences
 
 # A sentence needs this share of its content words in the source sentence it rests on.
 MIN_COVERAGE = 0.6
@@ -40,35 +38,6 @@ _FRAMING = frozenset(
 _ABOUT_AUTHOR = re.compile(r"\b(author|writer|article|post|essay|blog|he|she|his|her|him|they\s+work)\b", re.I)
 _SENTENCE_START = re.compile(r"^\W*\w+")
 _NAME = re.compile(r"\b([A-Z][A-Za-z0-9+#.&-]*[A-Za-z0-9+#]|[A-Z]|\d[\d,.]*\d|\d)\b|\$\s?\d[\d,.]*[kKmM]?")
-
-
-def answer_sentences(text: str) -> list[str]:
-    """An answer's sentences, each with the citations that follow it ("... needed. [1]") and
-    its trailing white space, so that they join back into the text exactly. A piece that
-    starts in lower case or with a bracket that is no citation continues the sentence
-    before it (the splitter breaks at "!" before "[x](y)" and inside "www.x.example")."""
-    out: list[str] = []
-    for span in _span_segmenter().segment(text):
-        piece = span.sent
-        lead = re.match(r"((\[\d+\]\s*)+[.,;]?\s*)", piece)
-        if out and lead:
-            out[-1] += lead.group(1)
-            piece = piece[lead.end():]
-        elif out and re.match(r"[a-z(]|\[(?!\d+\])", piece):
-            out[-1] += piece
-            continue
-        if piece:
-            out.append(piece)
-    if out and "".join(out) != text:  # the splitter dropped characters: keep the text whole
-        return [text]
-    return out
-
-
-@lru_cache(maxsize=1)
-def _span_segmenter() -> Any:
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
 # "The article does not mention remote work": a decline in the model's words.

@@ -209,7 +209,7 @@ def classify(
         raise CorpusError(f"{path}: the job description is empty")
     svc = services()
     with svc.store.reader() as generation:
-        check = svc.assistant(generation, "extractive").check_posting(text)
+        check = svc.corpus_answerer(generation).check_posting(text)
     result, names = check.result, svc.taxonomy.skills
     lines = [result.why(check.corpus), "", "role fit (probability with equal priors):"]
     lines += [f"  {f.role:<20} {f.probability:6.1%}  n={f.n}" for f in result.fits]

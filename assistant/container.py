@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from assistant.chunking import Chunker
+from assistant.corpus_answerer import CorpusAnswerer
 from assistant.embeddings import Embedder, SentenceTransformerEmbedder
 from assistant.errors import BackendUnavailable
 from assistant.feedback import FeedbackStore
@@ -193,8 +194,13 @@ class Services:
             min_relevance=self.settings.min_relevance,
             prompt_sources=self.settings.prompt_sources,
             max_answer_tokens=self.settings.max_answer_tokens,
-            corpus=lambda: self.corpus(generation),
+            corpus_answers=self.corpus_answerer(generation, retriever, chat, backend),
         )
+
+    def corpus_answerer(self, generation: Generation, retriever: HybridRetriever | None = None,
+                        chat: ChatModel | None = None, backend: str = "extractive") -> CorpusAnswerer:
+        return CorpusAnswerer(lambda: self.corpus(generation), retriever or self.retriever(generation), chat,
+                              backend, self.settings.max_answer_tokens)
 
 
 def build_services(

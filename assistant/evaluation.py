@@ -11,10 +11,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from assistant.claims import answer_sentences, check_answer
+from assistant.claims import check_answer
 from assistant.errors import CorpusError
 from assistant.pipeline import Assistant
 from assistant.roles import roles_named
+from assistant.sentences import answer_sentences
 from assistant.types import Hit
 
 

@@ -101,6 +101,28 @@ def figures_sentences(corpus: Corpus, roles: Sequence[str], skills: Sequence[str
     return sentences
 
 
+def comparison_sentence(corpus: Corpus, a: str, b: str, top: int = 3) -> str | None:
+    """One plain sentence of what the postings add to a comparison of two roles: the
+    skills each asks for clearly more often than the other. None when either role has
+    no postings or neither asks for anything clearly more."""
+    names = corpus.taxonomy.skills
+    fa, fb = corpus.figures(a), corpus.figures(b)
+    sides = [(role, n, corpus.contrast(role, other, top=top))
+             for role, other, n in ((a, b, fa.n), (b, a, fb.n))]
+    if not fa.n or not fb.n or not any(contrasts for _, _, contrasts in sides):
+        return None
+    parts = []
+    for role, n, contrasts in sides:
+        listed = [f"{names[c.skill].name} ({c.count_a / c.n_a:.0%} vs {c.count_b / c.n_b:.0%})" for c in contrasts]
+        parts.append(f"{ROLE_LABELS[role]} postings (n={n}) " + (f"ask more often for {_series(listed)}" if listed
+                                                                else "ask for no skill clearly more often"))
+    return f"In the {len(corpus.profiles)} job postings, {parts[0]}; {parts[1]}."
+
+
+def _series(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def figures_passage(corpus: Corpus, roles: Sequence[str], skills: Sequence[str]) -> str:
     return " ".join(figures_sentences(corpus, roles, skills))
 

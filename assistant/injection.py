@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from assistant.sentences import answer_sentences
+
 # An override names what it overrides: instructions and the like, or "everything above";
 # "disregard the previous version of this posting" is no override.
 _OVERRIDE_VERB = r"\b(ignor\w*|disregard\w*|forget\w*|overrid\w*|bypass\w*|vergiss\w*|missacht\w*|oubli\w*)\b"
@@ -91,6 +93,8 @@ def is_instruction(sentence: str) -> bool:
 
 
 def sentences(text: str) -> list[str]:
+    # Split at every full stop, "e.g." too: a smaller piece is judged as an instruction
+    # just as well, and an instruction is never hidden inside a longer "sentence".
     return [s for s in _SENTENCE.split(text) if s and s.strip()]
 
 
@@ -117,13 +121,8 @@ def drop_obeyed(answer: str, source_texts: Iterable[str], question: str) -> str:
         for sentence in sentences(text):
             (instructed if is_instruction(sentence) else described).update(_words(sentence))
     payload = instructed - described - _words(question)
-    kept = [s for s in _answer_sentences(answer) if not is_instruction(s) and not (_words(s) & payload)]
-    return " ".join(s.strip() for s in kept).strip()
-
-
-def _answer_sentences(text: str) -> list[str]:
-    # Citations follow the full stop in some answers ("... needed. [1]"): keep them with it.
-    return [s for s in re.split(r"(?<=[.!?])\s+(?!\[\d)|(?<=\])\s+(?=[A-Z])|\n+", text) if s.strip()]
+    kept = [s for s in answer_sentences(answer) if not is_instruction(s) and not (_words(s) & payload)]
+    return "".join(kept).strip()
 
 
 def _words(text: str) -> set[str]:

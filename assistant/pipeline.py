@@ -9,12 +9,12 @@ import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
 
 from assistant.answer import (
     DECLINE,
     Answer,
     Source,
+    Support,
     build_core_messages,
     build_messages,
     check_citations,
@@ -26,14 +26,12 @@ from assistant.answer import (
     supported,
 )
 from assistant.claims import Checked, answers_the_question, check_answer, complete_comparison, only_says_not_covered
+from assistant.corpus_answerer import CorpusAnswerer
+from assistant.events import Event, stated
 from assistant.injection import drop_obeyed, strip_instructions
 from assistant.llm import ChatModel
 from assistant.retrieval import about_postings
-from assistant.types import Hit
-
-if TYPE_CHECKING:
-    from assistant.analytics import Corpus
-    from assistant.classify import Classification
+from assistant.types import Hit, Retriever
 
 
 def grounded(text: str, sources: list[Source], question: str, query: str | None = None,
@@ -61,34 +59,6 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
     return complete_comparison(checked, question, sources) if checked.supports else checked
 
 
-class Retriever(Protocol):
-    def retrieve(self, query: str, *, k: int | None = None, filters: dict[str, str] | None = None) -> list[Hit]: ...
-
-
-@dataclass(frozen=True)
-class Event:
-    kind: Literal["sources", "token", "done"]
-    sources: list[Source] | None = None
-    text: str = ""
-    answer: Answer | None = None
-
-
-@dataclass(frozen=True)
-class PostingCheck:
-    corpus: Corpus
-    result: Classification
-    closest: list[Source]
-    article: list[Source]
-
-    def to_json(self) -> dict[str, object]:
-        from dataclasses import asdict
-
-        from assistant.figures import classification_json
-
-        return {**classification_json(self.result, self.corpus),
-                "closest": [asdict(s) for s in self.closest], "article": [asdict(s) for s in self.article]}
-
-
 @dataclass
 class Assistant:
     retriever: Retriever
@@ -97,8 +67,8 @@ class Assistant:
     min_relevance: float = 0.3
     prompt_sources: int = 4
     max_answer_tokens: int = 256
-    # The whole corpus's postings, for figures questions and posting checks (loaded on first use).
-    corpus: Callable[[], Corpus] | None = None
+    # Figures questions and pasted postings, answered from the whole corpus before retrieval.
+    corpus_answers: CorpusAnswerer | None = None
     # The article's passages, numbered 1..N, when it fits the model's context: every prompt
     # then starts with all of it (see `_generate_with_core`).
     core: list[Source] | None = None
@@ -138,8 +108,8 @@ class Assistant:
         """`evidence` is what `evidence()` returned for this question, when the caller
         needed it first (the evaluation does), so it is not retrieved twice."""
         started = time.perf_counter()
-        if evidence is None and self.corpus is not None:
-            special = self._corpus_answer(question, history)
+        if evidence is None and self.corpus_answers is not None:
+            special = self.corpus_answers.answer(question, history)
             if special is not None:
                 yield from special
                 return
@@ -152,30 +122,29 @@ class Assistant:
         if not supported(query, sources, relevance=relevance, min_relevance=self.min_relevance):
             # Nothing relevant: show no evidence rather than unrelated passages.
             yield Event("sources", sources=[])
-            yield from self._finish(question, DECLINE, [], True, timings, retrieved,
-                                    answer=Answer(question, DECLINE, [], self.backend, True, timings, query=query))
+            yield from stated(Answer(question, DECLINE, [], self.backend, True, timings, query=query), retrieved)
             return
         if self.chat is not None and self.core:
             yield from self._generate_with_core(self.chat, question, asked, query, history, hits, timings, retrieved)
             return
-        yield Event("sources", sources=sources)
+        figures = self._figures(asked, len(sources) + 1)
+        yield Event("sources", sources=[*sources, *figures])
         if self.chat is None:
             checked = grounded(extractive_answer(query, sources), sources, asked, query, self.skills_in)
-            answer = self._answer(question, query, checked, sources, timings)
-            yield from self._finish(question, answer.answer, answer.sources, answer.declined, timings, retrieved,
-                                    answer=answer)
+            yield from stated(self._answer(question, query, checked, sources, timings, figures), retrieved)
             return
-        yield from self._generate(self.chat, question, asked, query, history, sources, timings, retrieved)
+        yield from self._generate(self.chat, question, asked, query, history, sources, timings, retrieved, figures)
 
     def _generate(self, chat: ChatModel, question: str, asked: str, query: str, history: Sequence[dict[str, str]],
-                  sources: list[Source], timings: dict[str, float], retrieved: float) -> Iterator[Event]:
+                  sources: list[Source], timings: dict[str, float], retrieved: float,
+                  figures: list[Source]) -> Iterator[Event]:
         given = sources[: self.prompt_sources]
         streamed = yield from self._tokens(chat, build_messages(asked, given, history), timings, retrieved)
         text, _ = check_citations(streamed, len(given))
         text = drop_obeyed(text, [s.text for s in given], asked)
         checked = grounded(text, given, asked, query, self.skills_in)
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
-        yield Event("done", answer=self._answer(question, query, checked, sources, timings))
+        yield Event("done", answer=self._answer(question, query, checked, sources, timings, figures))
 
     def _generate_with_core(self, chat: ChatModel, question: str, asked: str, query: str,
                             history: Sequence[dict[str, str]], hits: list[Hit], timings: dict[str, float],
@@ -191,7 +160,8 @@ class Assistant:
                           key=lambda h: not (h.company and h.company.lower() in asked.lower()))
         extra = sources_from(postings[: max(0, self.prompt_sources - 1)], start=len(core) + 1) \
             if postings and self._needs_postings(asked, hits) else []
-        yield Event("sources", sources=[*shown, *extra])
+        figures = self._figures(asked, len(core) + len(extra) + 1)
+        yield Event("sources", sources=[*shown, *extra, *figures])
         given = [*core, *extra]
         prepare = getattr(chat, "prepare", None)  # a model that can keep the prefix evaluated
         if prepare is not None:
@@ -207,7 +177,7 @@ class Assistant:
         sources = sorted({s.n: s for s in [*shown, *extra, *(s for s in given if s.n in cited)]}.values(),
                          key=lambda s: s.n)
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
-        yield Event("done", answer=self._answer(question, query, checked, sources, timings))
+        yield Event("done", answer=self._answer(question, query, checked, sources, timings, figures))
 
     def _tokens(self, chat: ChatModel, messages: list[dict[str, str]], timings: dict[str, float],
                 since: float) -> Generator[Event, None, str]:
@@ -230,99 +200,26 @@ class Assistant:
                 for kind in ("article", "posting")}
         return best["posting"] > best["article"] + 0.05
 
+    def _figures(self, question: str, n: int) -> list[Source]:
+        """The corpus figures a comparison of two roles gets, as source `n` (none or one)."""
+        figures = self.corpus_answers.comparison(question, n) if self.corpus_answers is not None else None
+        return [figures] if figures is not None else []
+
     def _answer(self, question: str, query: str, checked: Checked, sources: list[Source],
-                timings: dict[str, float]) -> Answer:
-        """The checked answer, or a decline when no sentence of it is backed by a source."""
+                timings: dict[str, float], figures: Sequence[Source] = ()) -> Answer:
+        """The checked answer, or a decline when no sentence of it is backed by a source.
+        The figures of a comparison follow an answer, stated by code, never alone."""
         declined = not checked.supports
-        return Answer(question, DECLINE if declined else checked.text, sources, self.backend,
-                      declined, timings, query=query, supports=checked.supports,
+        text, supports = checked.text, checked.supports
+        if not declined:
+            for source in figures:
+                sentence = source.text.partition("\n")[2]
+                text += f"\n\n{sentence} [{source.n}]"
+                supports = [*supports, Support(sentence, source.n, sentence, "supported")]
+                sources = [*sources, source]
+        return Answer(question, DECLINE if declined else text, sources, self.backend,
+                      declined, timings, query=query, supports=supports,
                       dropped=[f"{sentence} ({why})" for sentence, why in checked.dropped])
-
-    def _corpus_answer(self, question: str, history: Sequence[dict[str, str]]) -> Iterator[Event] | None:
-        """Figures across the whole corpus, or a posting check, when the question asks for one."""
-        from assistant import corpus_answers as ca
-
-        asked = strip_instructions(question) or question
-        if ca.looks_like_posting(asked):
-            return self._posting_check(question, asked)
-        corpus = self.corpus()  # type: ignore[misc]
-        query = condense(asked, history)
-        request = ca.figures_request(query, corpus)
-        if request is None:
-            return None
-        return self._figures(question, asked, query, corpus, *request)
-
-    def _figures(self, question: str, asked: str, query: str, corpus: Corpus, roles: list[str],
-                 skills: list[str]) -> Iterator[Event]:
-        from assistant.corpus_answers import figures_sources, figures_summary
-
-        started = time.perf_counter()
-        article = self.retriever.retrieve(query, k=2, filters={"kind": "article"})
-        sources = figures_sources(corpus, roles, skills, article)
-        retrieved = time.perf_counter()
-        timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}
-        yield Event("sources", sources=sources)
-        # The figures are stated by code, exactly; the model only reports the article's view,
-        # from the article's passages alone, so it cannot misquote a number.
-        lead = figures_summary(corpus, roles, skills)
-        examples = [s for s in sources if s.kind == "posting"]
-        if examples:
-            lead += " Example postings: " + "; ".join(
-                f"{s.heading} [{s.n}]" for s in examples) + "."
-        passages = sources[1:1 + len(article)]
-        words = extractive_answer(query, passages, max_sentences=1) if passages else DECLINE
-        if self.chat is None or not passages:
-            text = lead if is_decline(words) else f"{lead} {words}"
-            yield from self._finish(question, text, sources, False, timings, retrieved)
-            return
-        yield Event("token", text=lead + "\n\n")
-        timings["first_token_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
-        pieces = []
-        for piece in self.chat.stream(build_messages(f"What does the article say about this? {asked}", passages),
-                                      max_tokens=self.max_answer_tokens):
-            pieces.append(piece)
-            yield Event("token", text=piece)
-        view, _ = check_citations(drop_obeyed("".join(pieces), [s.text for s in passages], asked),
-                                  passages[-1].n, first=passages[0].n)
-        # The article's view is checked like any answer; without a backed sentence, its own words.
-        checked = Checked("") if is_decline(view) else check_answer(view, passages, asked)
-        view = checked.text or ("" if is_decline(words) else words)
-        timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
-        text = f"{lead}\n\n{view}".strip()
-        yield Event("done", answer=Answer(question, text, sources, self.backend, False, timings))
-
-    def check_posting(self, text: str) -> PostingCheck:
-        """The role a job description reads like, the closest postings, and what the
-        article says about that role."""
-        from assistant.analytics import ROLE_LABELS, with_article
-        from assistant.classify import classify
-
-        corpus = self.corpus()  # type: ignore[misc]
-        result = classify(text, corpus)
-        closest = self.retriever.retrieve(text[:2000], k=3, filters={"kind": "posting"})
-        article = self.retriever.retrieve(f"What does {with_article(ROLE_LABELS[result.best.role])} do? skills and role",
-                                          k=1, filters={"kind": "article"})
-        sources = sources_from([*closest, *article])
-        return PostingCheck(corpus, result, sources[: len(closest)], sources[len(closest):])
-
-    def _posting_check(self, question: str, asked: str) -> Iterator[Event]:
-        from assistant.corpus_answers import posting_check_text
-
-        started = time.perf_counter()
-        check = self.check_posting(asked)
-        retrieved = time.perf_counter()
-        timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}
-        sources = [*check.closest, *check.article]
-        yield Event("sources", sources=sources)
-        text = posting_check_text(check.result, check.corpus, check.closest, check.article)
-        yield from self._finish(question, text, sources, False, timings, retrieved)
-
-    def _finish(self, question: str, text: str, sources: list[Source], declined: bool,
-                timings: dict[str, float], retrieved: float, *, answer: Answer | None = None) -> Iterator[Event]:
-        yield Event("token", text=text)
-        elapsed = round((time.perf_counter() - retrieved) * 1000, 1)
-        timings.update(first_token_ms=elapsed, generate_ms=elapsed)
-        yield Event("done", answer=answer or Answer(question, text, sources, self.backend, declined, timings))
 
     def ask(self, question: str, history: Sequence[dict[str, str]] = (), **kwargs: object) -> Answer:
         for event in self.stream(question, history, **kwargs):  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ and "Inc.": a regex split lost the article's list of algorithms at "e.g."."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -22,3 +23,32 @@ def _segmenter() -> Any:
     import pysbd
 
     return pysbd.Segmenter(language="en", clean=False)
+
+
+def answer_sentences(text: str) -> list[str]:
+    """An answer's sentences, each with the citations that follow it ("... needed. [1]") and
+    its trailing white space, so that they join back into the text exactly. A piece that
+    starts in lower case or with a bracket that is no citation continues the sentence
+    before it (the splitter breaks at "!" before "[x](y)" and inside "www.x.example")."""
+    out: list[str] = []
+    for span in _span_segmenter().segment(text):
+        piece = span.sent
+        lead = re.match(r"((\[\d+\]\s*)+[.,;]?\s*)", piece)
+        if out and lead:
+            out[-1] += lead.group(1)
+            piece = piece[lead.end():]
+        elif out and re.match(r"[a-z(]|\[(?!\d+\])", piece):
+            out[-1] += piece
+            continue
+        if piece:
+            out.append(piece)
+    if out and "".join(out) != text:  # the splitter dropped characters: keep the text whole
+        return [text]
+    return out
+
+
+@lru_cache(maxsize=1)
+def _span_segmenter() -> Any:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Kind = Literal["article", "posting", "role"]
 KINDS: tuple[Kind, ...] = ("article", "posting", "role")
@@ -128,3 +128,7 @@ class IngestReport:
         if not self.published:
             lines.append("  nothing changed; the index was left as it was")
         return lines
+
+
+class Retriever(Protocol):
+    def retrieve(self, query: str, *, k: int | None = None, filters: dict[str, str] | None = None) -> list[Hit]: ...

@@ -48,7 +48,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
+    log = open(folder / "server.log", "wb")
     process = subprocess.Popen(
         [str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},

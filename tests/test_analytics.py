@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from assistant.analytics import Corpus, StatsError, load_corpus, newcombe_interval, profile, resolve_roles
-from assistant.roles import roles_in
 from assistant.classify import classify
 from assistant.container import Services
 from assistant.documents import FILE, StoredDocument, read_documents
-from assistant.figures import stats_json
+from assistant.figures import comparison_sentence, stats_json
 from assistant.indexer import refresh
+from assistant.roles import roles_in
 from assistant.sources import load_paths
 from assistant.store import published_generation
 from tests.conftest import write_jsonl
@@ -80,6 +80,19 @@ def test_contrast_ranks_skills_whose_interval_is_above_zero(services: Services) 
     # 2 of 3 against 0 of 4 is too few postings to be sure.
     small = Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in [*docs[:2], docs[8], *docs[11:15]]])
     assert small.contrast("ml_engineer", "data_scientist") == []
+    # What a comparison answer says of the postings: each side's clear differences, in plain words.
+    assert comparison_sentence(corpus, "ml_engineer", "data_scientist") == (
+        "In the 20 job postings, ML engineer postings (n=10) ask more often for Kubernetes (80% vs 10%); "
+        "data scientist postings (n=10) ask more often for Statistics (90% vs 0%).")
+    assert comparison_sentence(corpus, "ml_engineer", "data_engineer") is None  # no data engineer postings
+    plain = [posting(f"ds{i}", "data_scientist", "Python.") for i in range(10)]
+    one_sided = Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in [*docs[:10], *plain]])
+    assert comparison_sentence(one_sided, "data_scientist", "ml_engineer") == (
+        "In the 20 job postings, data scientist postings (n=10) ask for no skill clearly more often; "
+        "ML engineer postings (n=10) ask more often for Kubernetes (80% vs 0%).")
+    alike = [*plain, *(posting(f"ml{i}", "ml_engineer", "Python.") for i in range(10))]
+    assert comparison_sentence(Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in alike]),
+                               "data_scientist", "ml_engineer") is None
 
 
 def test_newcombe_interval_matches_the_published_example() -> None:

@@ -8,7 +8,6 @@ import re
 import threading
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from assistant.container import Services, build_services

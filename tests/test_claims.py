@@ -11,12 +11,12 @@ import pytest
 from assistant.answer import Source, depends_on_history, extractive_answer
 from assistant.claims import (
     MIN_COVERAGE,
-    answer_sentences,
     answers_the_question,
     check_answer,
     complete_comparison,
 )
 from assistant.pipeline import grounded
+from assistant.sentences import answer_sentences
 from assistant.settings import REPO_ROOT
 
 ARTICLE = (REPO_ROOT / "corpus" / "article" / "article.restored.txt").read_text(encoding="utf-8").splitlines()

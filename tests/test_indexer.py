@@ -82,7 +82,7 @@ def test_readers_opening_the_index_at_once_all_get_it(services: Services, tmp_pa
             start.wait()
             with services.store.reader() as generation:
                 found.append(len(search(generation, services.embedder, "data scientist", k=3)))
-        except Exception as exc:  # noqa: BLE001 - reported below, with the thread's message
+        except Exception as exc:
             failed.append(repr(exc))
 
     threads = [threading.Thread(target=read) for _ in range(8)]

@@ -173,3 +173,32 @@ def test_the_whole_article_is_the_fixed_prefix_and_postings_follow_only_when_ask
                                chat=chat)
     with too_small.store.reader() as generation:
         assert too_small.assistant(generation, "local").core is None
+
+
+def test_a_comparison_ends_with_what_the_postings_add_and_a_decline_gets_no_figures(
+        built: Services, chat: ScriptedChat) -> None:
+    from assistant.analytics import load_corpus
+    from assistant.figures import comparison_sentence
+    from assistant.store import published_generation
+
+    corpus = load_corpus(published_generation(built.settings.index_dir), built.taxonomy)
+    sentence = comparison_sentence(corpus, "ml_engineer", "data_scientist")
+    assert sentence is not None and sentence.startswith(f"In the {len(corpus.profiles)} job postings, ML engineer")
+    question = "What's the difference between an ML engineer and a data scientist?"
+    for backend in ("extractive", "local"):
+        chat.enqueue("An ML engineer needs a stronger software engineering background [{n:=software engineering}].")
+        answer = ask(built, question, backend)
+        figures = answer.sources[-1]
+        assert (figures.kind, figures.role) == ("figures", "ml_engineer,data_scientist"), backend
+        assert figures.n == max(s.n for s in answer.sources) and len({s.n for s in answer.sources}) == len(answer.sources)
+        assert answer.answer.endswith(f"\n\n{sentence} [{figures.n}]") and not answer.declined
+        assert answer.supports[-1].source == figures.n and answer.supports[-1].sentence == sentence
+        assert answer.answer.count("In the ") == 1
+    # The model was given the article, not the figures: they are stated by code.
+    assert "job postings, ML engineer postings" not in str(chat.calls[-1])
+    # One role, or a decline: no figures.
+    chat.enqueue("It is an absolute must for an ML engineer to have a software engineering skillset [{n:=absolute}].")
+    assert all(s.kind != "figures" for s in ask(built, "Do ML engineers need software engineering?").sources)
+    chat.enqueue("I can't answer that from the article and the job postings I have.")
+    declined = ask(built, "Which earns more, an ML engineer or a data scientist?")
+    assert declined.declined and "job postings," not in declined.answer

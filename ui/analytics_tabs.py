@@ -23,9 +23,9 @@ import pandas as pd
 
 from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, StatsError, resolve_roles
 from assistant.answer import Source
+from assistant.corpus_answerer import PostingCheck
 from assistant.errors import AssistantError
 from assistant.figures import stats_json
-from assistant.pipeline import PostingCheck
 from assistant.roles import ROLE_FAMILIES
 from assistant.skills import CATEGORIES
 from ui.chat import passage_html
@@ -157,7 +157,7 @@ def posting_check(served: ServedIndex, text: str) -> CheckView:
         return CheckView("<p>Paste a job description (its responsibilities and requirements, a few lines at "
                          "least) and press <b>Check</b>.</p>", _empty_fits())
     try:
-        check = served.assistant("extractive").check_posting(text)
+        check = served.posting_check(text)
     except AssistantError as exc:
         return CheckView(f"<p><b>Cannot check this posting:</b> {html.escape(str(exc))}</p>", _empty_fits())
     fits = pd.DataFrame([(ROLE_LABELS[f.role], _percent(f.probability), f.n) for f in check.result.fits],

@@ -209,7 +209,7 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
     def classify(request: ClassifyRequest, _: None = Depends(authorized)) -> dict[str, Any]:
         """The role a job description reads like by its content, why, the closest postings and
         what the article says about that role."""
-        return served.assistant("extractive").check_posting(request.text).to_json()
+        return served.posting_check(request.text).to_json()
 
     @app.post("/api/feedback")
     def feedback(request: FeedbackRequest, _: None = Depends(authorized)) -> dict[str, int]:

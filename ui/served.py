@@ -10,6 +10,7 @@ from pathlib import Path
 
 from assistant.analytics import Corpus
 from assistant.container import Services
+from assistant.corpus_answerer import CorpusAnswerer, PostingCheck
 from assistant.pipeline import Assistant
 from assistant.store import Generation, published_generation
 
@@ -40,7 +41,15 @@ class ServedIndex:
 
     def corpus(self) -> Corpus:
         """Every posting of the newest published generation, with its skills."""
-        return self.assistant("extractive").corpus()  # type: ignore[misc]
+        return self._corpus_answers().corpus()
+
+    def posting_check(self, text: str) -> PostingCheck:
+        """The role a pasted job description reads like, with its closest postings."""
+        return self._corpus_answers().check_posting(text)
+
+    def _corpus_answers(self) -> CorpusAnswerer:
+        shared = self.assistant("extractive").retriever  # also opens the published generation
+        return self.services.corpus_answerer(self._generation, shared)  # type: ignore[arg-type]
 
     def _reopen(self) -> None:
         # Requests still running keep the previous generation; it is closed one swap later.

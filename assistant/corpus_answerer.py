@@ -1,0 +1,137 @@
+"""The answers that come from the whole corpus rather than from a few passages: figures
+questions ("how many data engineer postings ask for Spark?") and pasted postings. The
+pipeline asks this component first; `None` means the question is an ordinary one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+
+from assistant.analytics import ROLE_LABELS, Corpus, with_article
+from assistant.answer import (
+    DECLINE,
+    Answer,
+    Source,
+    build_messages,
+    check_citations,
+    condense,
+    extractive_answer,
+    is_decline,
+    sources_from,
+)
+from assistant.claims import Checked, check_answer
+from assistant.classify import Classification, classify
+from assistant.corpus_answers import figures_request, figures_sources, figures_summary, looks_like_posting, posting_check_text
+from assistant.events import Event, stated
+from assistant.figures import comparison_sentence
+from assistant.injection import drop_obeyed, strip_instructions
+from assistant.llm import ChatModel
+from assistant.roles import roles_in
+from assistant.types import Retriever
+
+
+@dataclass(frozen=True)
+class PostingCheck:
+    corpus: Corpus
+    result: Classification
+    closest: list[Source]
+    article: list[Source]
+
+    def to_json(self) -> dict[str, object]:
+        from assistant.figures import classification_json
+
+        return {**classification_json(self.result, self.corpus),
+                "closest": [asdict(s) for s in self.closest], "article": [asdict(s) for s in self.article]}
+
+
+@dataclass
+class CorpusAnswerer:
+    corpus: Callable[[], Corpus]  # the generation's postings, profiled on first use
+    retriever: Retriever
+    chat: ChatModel | None  # None: the extractive backend
+    backend: str
+    max_answer_tokens: int = 256
+
+    def answer(self, question: str, history: Sequence[dict[str, str]] = ()) -> Iterator[Event] | None:
+        """The figures or the posting check the question asks for, or None for any other question."""
+        asked = strip_instructions(question) or question
+        if looks_like_posting(asked):
+            return self._posting_check(question, asked)
+        corpus = self.corpus()
+        query = condense(asked, history)
+        request = figures_request(query, corpus)
+        if request is None:
+            return None
+        return self._figures(question, asked, query, corpus, *request)
+
+    def comparison(self, question: str, n: int) -> Source | None:
+        """For a question that compares two roles, what the postings add, as source `n`:
+        the skills each role's postings ask for clearly more often than the other's."""
+        roles = roles_in(question)
+        if len(roles) != 2:
+            return None
+        sentence = comparison_sentence(self.corpus(), roles[0], roles[1])
+        if sentence is None:
+            return None
+        title = "Corpus figures: " + " vs ".join(f"{ROLE_LABELS[r]} postings" for r in roles)
+        return Source(n, "figures", title, "figures", ",".join(roles), "", f"{title}\n{sentence}", 1.0)
+
+    def check_posting(self, text: str) -> PostingCheck:
+        """The role a job description reads like, the closest postings, and what the
+        article says about that role."""
+        corpus = self.corpus()
+        result = classify(text, corpus)
+        closest = self.retriever.retrieve(text[:2000], k=3, filters={"kind": "posting"})
+        article = self.retriever.retrieve(f"What does {with_article(ROLE_LABELS[result.best.role])} do? skills and role",
+                                          k=1, filters={"kind": "article"})
+        sources = sources_from([*closest, *article])
+        return PostingCheck(corpus, result, sources[: len(closest)], sources[len(closest):])
+
+    def _figures(self, question: str, asked: str, query: str, corpus: Corpus, roles: list[str],
+                 skills: list[str]) -> Iterator[Event]:
+        started = time.perf_counter()
+        article = self.retriever.retrieve(query, k=2, filters={"kind": "article"})
+        sources = figures_sources(corpus, roles, skills, article)
+        retrieved = time.perf_counter()
+        timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}
+        yield Event("sources", sources=sources)
+        # The figures are stated by code, exactly; the model only reports the article's view,
+        # from the article's passages alone, so it cannot misquote a number.
+        lead = figures_summary(corpus, roles, skills)
+        examples = [s for s in sources if s.kind == "posting"]
+        if examples:
+            lead += " Example postings: " + "; ".join(f"{s.heading} [{s.n}]" for s in examples) + "."
+        passages = sources[1:1 + len(article)]
+        words = extractive_answer(query, passages, max_sentences=1) if passages else DECLINE
+        own_words = "" if is_decline(words) else words
+        if self.chat is None or not passages:
+            text = f"{lead} {own_words}".strip()
+            yield from stated(Answer(question, text, sources, self.backend, False, timings, query=query), retrieved)
+            return
+        yield Event("token", text=lead + "\n\n")
+        timings["first_token_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
+        pieces = []
+        for piece in self.chat.stream(build_messages(f"What does the article say about this? {asked}", passages),
+                                      max_tokens=self.max_answer_tokens):
+            pieces.append(piece)
+            yield Event("token", text=piece)
+        view, _ = check_citations(drop_obeyed("".join(pieces), [s.text for s in passages], asked),
+                                  passages[-1].n, first=passages[0].n)
+        # The article's view is checked like any answer; without a backed sentence, its own words.
+        checked = Checked("") if is_decline(view) else check_answer(view, passages, asked)
+        timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
+        text = f"{lead}\n\n{checked.text or own_words}".strip()
+        yield Event("done", answer=Answer(question, text, sources, self.backend, False, timings, query=query,
+                                          supports=checked.supports,
+                                          dropped=[f"{s} ({why})" for s, why in checked.dropped]))
+
+    def _posting_check(self, question: str, asked: str) -> Iterator[Event]:
+        started = time.perf_counter()
+        check = self.check_posting(asked)
+        retrieved = time.perf_counter()
+        timings = {"retrieve_ms": round((retrieved - started) * 1000, 1)}
+        sources = [*check.closest, *check.article]
+        yield Event("sources", sources=sources)
+        text = posting_check_text(check.result, check.corpus, check.closest, check.article)
+        yield from stated(Answer(question, text, sources, self.backend, False, timings, query=asked), retrieved)
