@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -259,23 +259,51 @@ META = re.compile(
     r"helpful examination|take a step back)\b|^\(|^\[?illustrative sample", re.I)
 
 
-def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences: int = 3) -> str:
-    """The sentences of the evidence that share most with the question, each cited."""
+# How close in meaning sentences are to a question (cosine, -1 to 1).
+Closeness = Callable[[str, Sequence[str]], Sequence[float]]
+# What closeness is worth against one shared word.
+CLOSENESS_WEIGHT = 4.0
+MIN_CLOSENESS_ALONE = 0.55
+
+
+def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences: int = 3,
+                      closeness: Closeness | None = None, skills_in: Callable[[str], set[str]] | None = None) -> str:
+    """The sentences of the evidence that share most with the question, in words and, with
+    `closeness`, in meaning, and that name the tools it asks about (`skills_in`); each cited."""
     # Role names are in most sentences and decide nothing; stems match "statistics" to
     # "statistical".
     terms = {t[:5] for t in content_terms(without_roles(question))}
     # A question that names a company ("the Evil Corp posting") is answered from its postings.
     named = [s for s in sources if s.company and re.search(rf"\b{re.escape(s.company)}\b", question, re.I)]
-    scored: list[tuple[float, int, int, str]] = []
+    # Among that company's postings, its name tells no sentence from another.
+    terms -= {t[:5] for s in named for t in content_terms(s.company)}
+    candidates: list[tuple[int, int, str]] = []
     for source in named or sources:
         for position, sentence in enumerate(split_sentences(_body(source))):
             sentence = sentence.strip(" -•*\t")
-            words = {w[:5] for w in content_terms(without_roles(sentence))}
             if len(content_terms(sentence)) < 3 or "?" in sentence or is_instruction(sentence) or META.search(sentence):
                 continue
-            overlap = len(terms & words)
-            # Earlier sources and earlier sentences break ties: the ranking already weighed them.
-            scored.append((overlap - 0.05 * source.n - 0.01 * position, source.n, position, sentence))
+            if len(content_terms(without_roles(sentence))) < 2:  # a title line: "Data Scientist/ML Engineer"
+                continue
+            candidates.append((source.n, position, sentence))
+    if not candidates:
+        return DECLINE
+    meaning = closeness(question, [c[2] for c in candidates]) if closeness else [0.0] * len(candidates)
+    tools = skills_in(without_roles(question)) if skills_in else set()
+    scored = []
+    seen: set[str] = set()
+    for (n, position, sentence), close in zip(candidates, meaning, strict=True):
+        shared = len(terms & {w[:5] for w in content_terms(without_roles(sentence))})
+        # Closeness in meaning alone finds a nearest sentence for any question, one the
+        # corpus cannot answer too: without a shared word it has to be close indeed (unless
+        # the question names the company whose postings these are).
+        if (terms and not shared and close < MIN_CLOSENESS_ALONE and not named) or sentence.lower() in seen:
+            continue
+        seen.add(sentence.lower())
+        tools_named = 2 * len(tools & skills_in(sentence)) if skills_in and tools else 0
+        # Earlier sources and earlier sentences break ties: the ranking already weighed them.
+        scored.append((shared + CLOSENESS_WEIGHT * close + tools_named - 0.05 * n - 0.01 * position,
+                       n, position, sentence))
     if not scored:
         return DECLINE
     best = sorted(scored, reverse=True)[:max_sentences]

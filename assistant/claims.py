@@ -68,6 +68,12 @@ def about_author(text: str) -> bool:
     return bool(_ABOUT_AUTHOR.search(text))
 
 
+def answerable_from(question: str, sources: Sequence[Source]) -> list[Source]:
+    """The sources an answer may quote: the article's alone for a question about the
+    author or the article."""
+    return [s for s in sources if s.kind == "article"] if about_author(question) else list(sources)
+
+
 def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked:
     """The answer with only sentences its sources back, and what backs each one."""
     by_n = {s.n: s for s in sources}

@@ -23,6 +23,7 @@ from assistant.vectorspace import vector_space
 if TYPE_CHECKING:
     from assistant.analytics import Corpus
     from assistant.answer import Source
+    from assistant.closeness import Closeness
     from assistant.retrieval import HybridRetriever
     from assistant.skills import Taxonomy
 
@@ -143,6 +144,12 @@ class Services:
         return load_corpus(path, self.taxonomy)
 
     @cached_property
+    def closeness(self) -> Closeness:
+        from assistant.closeness import Closeness
+
+        return Closeness(self.embedder)
+
+    @cached_property
     def feedback(self) -> FeedbackStore:
         return FeedbackStore(self.settings.data_dir / "feedback.sqlite")
 
@@ -190,6 +197,7 @@ class Services:
             chat=chat,
             core=self.core(retriever) if chat is not None else None,
             skills_in=self.tools_in,
+            closeness=self.closeness,
             backend=backend,
             min_relevance=self.settings.min_relevance,
             prompt_sources=self.settings.prompt_sources,

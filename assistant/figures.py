@@ -116,7 +116,7 @@ def comparison_sentence(corpus: Corpus, a: str, b: str, top: int = 3) -> str | N
         listed = [f"{names[c.skill].name} ({c.count_a / c.n_a:.0%} vs {c.count_b / c.n_b:.0%})" for c in contrasts]
         parts.append(f"{ROLE_LABELS[role]} postings (n={n}) " + (f"ask more often for {_series(listed)}" if listed
                                                                 else "ask for no skill clearly more often"))
-    return f"In the {len(corpus.profiles)} job postings, {parts[0]}; {parts[1]}."
+    return f"Of the {len(corpus.profiles)} job postings in the index, {parts[0]}; {parts[1]}."
 
 
 def _series(items: Sequence[str]) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from assistant.answer import (
     DECLINE,
     Answer,
+    Closeness,
     Source,
     Support,
     build_core_messages,
@@ -25,7 +26,15 @@ from assistant.answer import (
     sources_from,
     supported,
 )
-from assistant.claims import Checked, answers_the_question, check_answer, complete_comparison, only_says_not_covered
+from assistant.claims import (
+    Checked,
+    about_author,
+    answerable_from,
+    answers_the_question,
+    check_answer,
+    complete_comparison,
+    only_says_not_covered,
+)
 from assistant.corpus_answerer import CorpusAnswerer
 from assistant.events import Event, stated
 from assistant.injection import drop_obeyed, strip_instructions
@@ -35,7 +44,8 @@ from assistant.types import Hit, Retriever
 
 
 def grounded(text: str, sources: list[Source], question: str, query: str | None = None,
-             skills_in: Callable[[str], set[str]] | None = None, evidence: list[Source] | None = None) -> Checked:
+             skills_in: Callable[[str], set[str]] | None = None, evidence: list[Source] | None = None,
+             closeness: Closeness | None = None) -> Checked:
     """An answer with only what its sources back, that takes up the question, and that
     says what the sources say of each role a comparison names. An answer of which nothing
     is backed is replaced by sentences of the retrieved `evidence` (all `sources` when not
@@ -53,7 +63,8 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
         # A comparison falls back to one source sentence per role; any other question to
         # the sentences that share most with it.
         fallback = answers_the_question(complete_comparison(Checked(""), question, evidence), question, skills_in)
-        fallback = fallback if fallback.supports else checked_answer(extractive_answer(query or question, evidence))
+        fallback = fallback if fallback.supports else checked_answer(extractive_answer(
+            query or question, answerable_from(question, evidence), closeness=closeness, skills_in=skills_in))
         checked = Checked(fallback.text, fallback.supports, checked.dropped + fallback.dropped)
     # The other side of a comparison may come from any source given (the whole article).
     return complete_comparison(checked, question, sources) if checked.supports else checked
@@ -75,6 +86,8 @@ class Assistant:
     # The skills and tools a text names (the taxonomy's matcher): a question about Rust is
     # not answered by sentences that never mention it.
     skills_in: Callable[[str], set[str]] | None = None
+    # How close in meaning sentences are to the question, for extractive answers.
+    closeness: Closeness | None = None
 
     def warm(self) -> None:
         """Have the chat model hold the article prefix now rather than at the first question."""
@@ -130,7 +143,9 @@ class Assistant:
         figures = self._figures(asked, len(sources) + 1)
         yield Event("sources", sources=[*sources, *figures])
         if self.chat is None:
-            checked = grounded(extractive_answer(query, sources), sources, asked, query, self.skills_in)
+            quoted = extractive_answer(query, answerable_from(asked, sources), closeness=self.closeness,
+                                       skills_in=self.skills_in)
+            checked = grounded(quoted, sources, asked, query, self.skills_in, closeness=self.closeness)
             yield from stated(self._answer(question, query, checked, sources, timings, figures), retrieved)
             return
         yield from self._generate(self.chat, question, asked, query, history, sources, timings, retrieved, figures)
@@ -142,7 +157,7 @@ class Assistant:
         streamed = yield from self._tokens(chat, build_messages(asked, given, history), timings, retrieved)
         text, _ = check_citations(streamed, len(given))
         text = drop_obeyed(text, [s.text for s in given], asked)
-        checked = grounded(text, given, asked, query, self.skills_in)
+        checked = grounded(text, given, asked, query, self.skills_in, closeness=self.closeness)
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
         yield Event("done", answer=self._answer(question, query, checked, sources, timings, figures))
 
@@ -172,7 +187,7 @@ class Assistant:
         streamed = yield from self._tokens(chat, build_core_messages(asked, core, extra, history), timings, retrieved)
         text, _ = check_citations(streamed, len(given))
         checked = grounded(drop_obeyed(text, [s.text for s in given], asked), given, asked, query, self.skills_in,
-                           evidence=[*shown, *extra])
+                           evidence=[*shown, *extra], closeness=self.closeness)
         cited = {s.source for s in checked.supports} | {int(n) for n in re.findall(r"\[(\d+)\]", checked.text)}
         sources = sorted({s.n: s for s in [*shown, *extra, *(s for s in given if s.n in cited)]}.values(),
                          key=lambda s: s.n)
@@ -201,8 +216,11 @@ class Assistant:
         return best["posting"] > best["article"] + 0.05
 
     def _figures(self, question: str, n: int) -> list[Source]:
-        """The corpus figures a comparison of two roles gets, as source `n` (none or one)."""
-        figures = self.corpus_answers.comparison(question, n) if self.corpus_answers is not None else None
+        """The corpus figures a comparison of two roles gets, as source `n` (none or one).
+        A question about the author or the article gets the article's words alone."""
+        if self.corpus_answers is None or about_author(question):
+            return []
+        figures = self.corpus_answers.comparison(question, n)
         return [figures] if figures is not None else []
 
     def _answer(self, question: str, query: str, checked: Checked, sources: list[Source],
@@ -214,7 +232,7 @@ class Assistant:
         if not declined:
             for source in figures:
                 sentence = source.text.partition("\n")[2]
-                text += f"\n\n{sentence} [{source.n}]"
+                text += f"\n\n{sentence.removesuffix('.')} [{source.n}]."
                 supports = [*supports, Support(sentence, source.n, sentence, "supported")]
                 sources = [*sources, source]
         return Answer(question, DECLINE if declined else text, sources, self.backend,

@@ -82,13 +82,13 @@ def test_contrast_ranks_skills_whose_interval_is_above_zero(services: Services) 
     assert small.contrast("ml_engineer", "data_scientist") == []
     # What a comparison answer says of the postings: each side's clear differences, in plain words.
     assert comparison_sentence(corpus, "ml_engineer", "data_scientist") == (
-        "In the 20 job postings, ML engineer postings (n=10) ask more often for Kubernetes (80% vs 10%); "
+        "Of the 20 job postings in the index, ML engineer postings (n=10) ask more often for Kubernetes (80% vs 10%); "
         "data scientist postings (n=10) ask more often for Statistics (90% vs 0%).")
     assert comparison_sentence(corpus, "ml_engineer", "data_engineer") is None  # no data engineer postings
     plain = [posting(f"ds{i}", "data_scientist", "Python.") for i in range(10)]
     one_sided = Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in [*docs[:10], *plain]])
     assert comparison_sentence(one_sided, "data_scientist", "ml_engineer") == (
-        "In the 20 job postings, data scientist postings (n=10) ask for no skill clearly more often; "
+        "Of the 20 job postings in the index, data scientist postings (n=10) ask for no skill clearly more often; "
         "ML engineer postings (n=10) ask more often for Kubernetes (80% vs 0%).")
     alike = [*plain, *(posting(f"ml{i}", "ml_engineer", "Python.") for i in range(10))]
     assert comparison_sentence(Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in alike]),

@@ -183,7 +183,7 @@ def test_a_comparison_ends_with_what_the_postings_add_and_a_decline_gets_no_figu
 
     corpus = load_corpus(published_generation(built.settings.index_dir), built.taxonomy)
     sentence = comparison_sentence(corpus, "ml_engineer", "data_scientist")
-    assert sentence is not None and sentence.startswith(f"In the {len(corpus.profiles)} job postings, ML engineer")
+    assert sentence is not None and sentence.startswith(f"Of the {len(corpus.profiles)} job postings in the index, ML engineer")
     question = "What's the difference between an ML engineer and a data scientist?"
     for backend in ("extractive", "local"):
         chat.enqueue("An ML engineer needs a stronger software engineering background [{n:=software engineering}].")
@@ -191,12 +191,14 @@ def test_a_comparison_ends_with_what_the_postings_add_and_a_decline_gets_no_figu
         figures = answer.sources[-1]
         assert (figures.kind, figures.role) == ("figures", "ml_engineer,data_scientist"), backend
         assert figures.n == max(s.n for s in answer.sources) and len({s.n for s in answer.sources}) == len(answer.sources)
-        assert answer.answer.endswith(f"\n\n{sentence} [{figures.n}]") and not answer.declined
+        assert answer.answer.endswith(f"\n\n{sentence[:-1]} [{figures.n}].") and not answer.declined
         assert answer.supports[-1].source == figures.n and answer.supports[-1].sentence == sentence
-        assert answer.answer.count("In the ") == 1
+        assert answer.answer.count("job postings in the index") == 1
     # The model was given the article, not the figures: they are stated by code.
     assert "job postings, ML engineer postings" not in str(chat.calls[-1])
-    # One role, or a decline: no figures.
+    # One role, a question about the article, or a decline: no figures.
+    chat.enqueue("An ML engineer needs a stronger software engineering background [{n:=software engineering}].")
+    assert all(s.kind != "figures" for s in ask(built, "How does the article compare ML engineers and data scientists?").sources)
     chat.enqueue("It is an absolute must for an ML engineer to have a software engineering skillset [{n:=absolute}].")
     assert all(s.kind != "figures" for s in ask(built, "Do ML engineers need software engineering?").sources)
     chat.enqueue("I can't answer that from the article and the job postings I have.")
