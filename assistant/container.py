@@ -192,6 +192,8 @@ class Services:
         backend = backend or self.settings.backend
         retriever = retriever or self.retriever(generation)
         chat = self.chat_model(backend)
+        answerer = self.corpus_answerer(generation, retriever, chat, backend)
+        sections = [str(h.metadata.get("section") or "") for h in retriever.core_passages()]
         return Assistant(
             retriever=retriever,
             chat=chat,
@@ -202,7 +204,8 @@ class Services:
             min_relevance=self.settings.min_relevance,
             prompt_sources=self.settings.prompt_sources,
             max_answer_tokens=self.settings.max_answer_tokens,
-            corpus_answers=self.corpus_answerer(generation, retriever, chat, backend),
+            corpus_answers=answerer,
+            coverage=lambda: answerer.coverage(sections),
         )
 
     def corpus_answerer(self, generation: Generation, retriever: HybridRetriever | None = None,

@@ -22,7 +22,14 @@ from assistant.answer import (
 )
 from assistant.claims import Checked, check_answer
 from assistant.classify import Classification, classify
-from assistant.corpus_answers import figures_request, figures_sources, figures_summary, looks_like_posting, posting_check_text
+from assistant.corpus_answers import (
+    coverage_note,
+    figures_request,
+    figures_sources,
+    figures_summary,
+    looks_like_posting,
+    posting_check_text,
+)
 from assistant.events import Event, stated
 from assistant.figures import comparison_sentence
 from assistant.injection import drop_obeyed, strip_instructions
@@ -76,6 +83,10 @@ class CorpusAnswerer:
             return None
         title = "Corpus figures: " + " vs ".join(f"{ROLE_LABELS[r]} postings" for r in roles)
         return Source(n, "figures", title, "figures", ",".join(roles), "", f"{title}\n{sentence}", 1.0)
+
+    def coverage(self, sections: Sequence[str]) -> str:
+        """What a decline points to: the article's sections and what the postings give."""
+        return coverage_note(sections, self.corpus())
 
     def check_posting(self, text: str) -> PostingCheck:
         """The role a job description reads like, the closest postings, and what the

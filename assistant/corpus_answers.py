@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from assistant.analytics import ROLE_LABELS, Corpus
 from assistant.answer import Source, sources_from
 from assistant.classify import Classification
-from assistant.figures import figures_passage, figures_sentences
+from assistant.figures import capital, figures_passage, figures_sentences, series
 from assistant.roles import roles_in, without_roles
 from assistant.types import Hit
 
@@ -113,3 +113,18 @@ def posting_check_text(result: Classification, corpus: Corpus, closest: Sequence
         body = first.text.partition("\n")[2] or first.text
         lines.append(f"What the article says: {body[:400].rsplit(' ', 1)[0]}… [{first.n}]")
     return "\n\n".join(lines)
+
+
+def coverage_note(sections: Sequence[str], corpus: Corpus) -> str:
+    """What the corpus can answer, for a decline to point to: the article's sections and
+    the roles the postings are for."""
+    topics = [capital(s.removeprefix("Introduction: ")) for s in dict.fromkeys(sections)
+              if s.lower() not in ("introduction", "conclusion", "")]
+    parts = []
+    if topics:
+        parts.append("The article's sections are " + series([f"“{t}”" for t in topics]) + ".")
+    roles = [ROLE_LABELS[r] for r in corpus.roles_present if r != "other"]
+    if corpus.profiles:
+        parts.append(f"The {len(corpus.profiles)} job postings give the skills, tools and requirements employers "
+                     f"ask for" + (f", for roles such as {series(roles)}." if roles else "."))
+    return " ".join(parts)

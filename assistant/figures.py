@@ -88,7 +88,7 @@ def figures_sentences(corpus: Corpus, roles: Sequence[str], skills: Sequence[str
         f = corpus.figures(role)
         chosen = list(skills) or sorted(names, key=lambda s: -f.share(s))[:8]
         listed = ", ".join(f"{names[s].name} {f.share(s):.0%} ({f.counts.get(s, 0)})" for s in chosen)
-        sentences.append(f"{_capital(ROLE_LABELS[role])} postings (n={f.n}): {listed}.")
+        sentences.append(f"{capital(ROLE_LABELS[role])} postings (n={f.n}): {listed}.")
     if len(roles) == 2:
         for a, b in (roles, roles[::-1]):
             contrasts = corpus.contrast(a, b, skills or None, top=5)
@@ -114,12 +114,12 @@ def comparison_sentence(corpus: Corpus, a: str, b: str, top: int = 3) -> str | N
     parts = []
     for role, n, contrasts in sides:
         listed = [f"{names[c.skill].name} ({c.count_a / c.n_a:.0%} vs {c.count_b / c.n_b:.0%})" for c in contrasts]
-        parts.append(f"{ROLE_LABELS[role]} postings (n={n}) " + (f"ask more often for {_series(listed)}" if listed
+        parts.append(f"{ROLE_LABELS[role]} postings (n={n}) " + (f"ask more often for {series(listed)}" if listed
                                                                 else "ask for no skill clearly more often"))
     return f"Of the {len(corpus.profiles)} job postings in the index, {parts[0]}; {parts[1]}."
 
 
-def _series(items: Sequence[str]) -> str:
+def series(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
@@ -127,7 +127,7 @@ def figures_passage(corpus: Corpus, roles: Sequence[str], skills: Sequence[str])
     return " ".join(figures_sentences(corpus, roles, skills))
 
 
-def _capital(label: str) -> str:
+def capital(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 

@@ -88,6 +88,8 @@ class Assistant:
     skills_in: Callable[[str], set[str]] | None = None
     # How close in meaning sentences are to the question, for extractive answers.
     closeness: Closeness | None = None
+    # What the corpus can answer, said after a decline.
+    coverage: Callable[[], str] | None = None
 
     def warm(self) -> None:
         """Have the chat model hold the article prefix now rather than at the first question."""
@@ -135,7 +137,8 @@ class Assistant:
         if not supported(query, sources, relevance=relevance, min_relevance=self.min_relevance):
             # Nothing relevant: show no evidence rather than unrelated passages.
             yield Event("sources", sources=[])
-            yield from stated(Answer(question, DECLINE, [], self.backend, True, timings, query=query), retrieved)
+            yield from stated(Answer(question, self._decline(), [], self.backend, True, timings, query=query),
+                              retrieved)
             return
         if self.chat is not None and self.core:
             yield from self._generate_with_core(self.chat, question, asked, query, history, hits, timings, retrieved)
@@ -235,9 +238,12 @@ class Assistant:
                 text += f"\n\n{sentence.removesuffix('.')} [{source.n}]."
                 supports = [*supports, Support(sentence, source.n, sentence, "supported")]
                 sources = [*sources, source]
-        return Answer(question, DECLINE if declined else text, sources, self.backend,
+        return Answer(question, self._decline() if declined else text, sources, self.backend,
                       declined, timings, query=query, supports=supports,
                       dropped=[f"{sentence} ({why})" for sentence, why in checked.dropped])
+
+    def _decline(self) -> str:
+        return f"{DECLINE} {self.coverage()}".strip() if self.coverage is not None else DECLINE
 
     def ask(self, question: str, history: Sequence[dict[str, str]] = (), **kwargs: object) -> Answer:
         for event in self.stream(question, history, **kwargs):  # type: ignore[arg-type]

@@ -79,9 +79,15 @@ def test_the_model_may_decline_and_off_topic_questions_are_declined_without_it(b
                                                                               chat: ScriptedChat) -> None:
     chat.enqueue(DECLINE)
     answer = ask(built, "What skills do ML engineers need?")
-    assert answer.declined and answer.answer == DECLINE
+    # A decline says what the corpus does cover: the article's sections and the postings' roles.
+    assert answer.declined and answer.answer.startswith(DECLINE + " The article's sections are “What is an ML engineer?”, "
+                                                        "“The three skillsets of an ML engineer”, ")
+    assert "Conclusion" not in answer.answer and "Introduction" not in answer.answer
+    assert re.search(r"The \d+ job postings give the skills, tools and requirements employers ask for, for roles "
+                     r"such as data scientist, ML engineer(, [a-zA-Z /]+)* and [a-zA-Z /]+\.$", answer.answer)
     off = ask(built, "What is a good recipe for lasagna with spinach?")
     assert off.declined and off.sources == [] and len(chat.calls) == 1  # the model was not asked
+    assert off.answer == answer.answer
 
 
 def test_injected_instructions_in_a_posting_change_nothing(built: Services, chat: ScriptedChat) -> None:
