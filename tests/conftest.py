@@ -20,6 +20,9 @@ from assistant.settings import REPO_ROOT, Settings
 from assistant.sources import load_paths
 from tests.fakes import HashingEmbedder, ScriptedChat
 
+# The browser tests' server and Chromium, for every test module that asks for them.
+pytest_plugins = ["tests.browser_support"]
+
 SHARED = REPO_ROOT.parent / "shared"
 SHARED_DATA = SHARED / "data"
 # `.ci/run` starts a Chroma server and names it here; without it the tests start their own.

@@ -37,11 +37,10 @@ from assistant.store import read_manifest
 from assistant.uploads import UnsupportedUpload, UploadTooLarge, ingest_upload
 from ui.admin import AdminRefused, check_admin
 from ui.guards import RequestGuard, served_hosts
+from ui.messages import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, message_text
 from ui.origins import install_origin_policy
 from ui.served import FairQueue, ServedIndex, queue_for
 
-MAX_MESSAGE_CHARS = 4000
-MAX_HISTORY_TURNS = 40
 MAX_BODY_BYTES = 1_000_000
 _STATUS = {StatsError: 400, IndexWriteError: 507, IndexNotBuilt: 503, IndexCorrupt: 503, BackendUnavailable: 503,
            IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415, CorpusError: 400}
@@ -304,17 +303,6 @@ def _admit(settings: Settings, path: str, headers: dict[str, str]) -> tuple[int,
     elif path.endswith("/gradio_api/upload") and (path.startswith("/embed") or not settings.admin_token.get_secret_value()):
         return 403, "file uploads are turned off on this server"
     return None
-
-
-def message_text(content: Any) -> str:
-    """The text of a chat message: a string, or the text parts of a list of parts (OpenAI's
-    and Gradio's message formats)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content
-                        if isinstance(part, dict) and part.get("type", "text") == "text")
-    return str(content)
 
 
 def _sources_text(answer: Answer) -> str:

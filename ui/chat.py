@@ -17,7 +17,7 @@ from assistant.errors import AssistantError
 from assistant.feedback import Feedback
 from assistant.roles import ROLE_FAMILIES
 from assistant.store import read_manifest
-from ui.api import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, message_text
+from ui.messages import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, message_text
 from ui.served import FairQueue, ServedIndex, queue_for
 
 EXAMPLES = [
