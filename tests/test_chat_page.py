@@ -11,7 +11,8 @@ from markdown_it import MarkdownIt
 from assistant.answer import Source
 from assistant.container import Services
 from tests.fakes import ScriptedChat
-from ui.chat import inert, plain, respond, sources_html
+from ui.chat import SEARCHING, WRITING, inert, plain, respond
+from ui.render import answer_text, sources_html
 from ui.served import FairQueue, ServedIndex
 
 
@@ -25,14 +26,19 @@ def test_respond_streams_the_answer_then_shows_checked_sources(api_services: Ser
                                                                chat: ScriptedChat) -> None:
     chat.enqueue("ML engineers must have a software engineering skillset [{n:=absolute}].")
     served = ServedIndex(api_services)
-    updates = list(respond(served, FairQueue(), "What skills do ML engineers need?", [], "any", "any"))
-    history, sources = updates[-1]
+    updates = [[dict(m) for m in shown] for shown in
+               respond(served, FairQueue(), "What skills do ML engineers need?", [], "any", "any")]
+    history = updates[-1]
     assert history[-2]["role"] == "user" and plain(history[-2]["content"]) == "What skills do ML engineers need?"
     assert history[-1]["role"] == "assistant"
-    assert plain(history[-1]["content"]) == chat.sent[-1]
-    assert len(updates) > 3  # streamed word by word
-    cited = re.findall(r"\[\d+\]", chat.sent[-1])[0]
-    assert f"<summary>{cited} " in sources and "<details>" in sources
+    # Where the answer is, then the answer word by word, then the answer with its own sources.
+    said = [u[-1]["content"] for u in updates]
+    assert said[0] == SEARCHING and WRITING in said and len(updates) > 5
+    assert answer_text(history[-1]["content"]) == chat.sent[-1]
+    cited = re.findall(r"\[(\d+)\]", chat.sent[-1])[0]
+    content = history[-1]["content"]
+    assert f'<a class="chip" href="#t1-s{cited}"' in content and f'<details class="src cited" id="t1-s{cited}">' in content
+    assert "<mark>" in content and "\n\n" not in content  # one HTML block
     served.close()
 
 
@@ -52,7 +58,7 @@ def test_feedback_from_the_page_and_the_api_is_stored_and_exported(api_services:
     chat.enqueue("ML engineers must have a software engineering skillset [{n:=absolute}].")
     served = ServedIndex(api_services)
     by_turn: dict = {}
-    history, _ = list(respond(served, FairQueue(), "What skills do ML engineers need?", [], "any", "any", by_turn))[-1]
+    history = list(respond(served, FairQueue(), "What skills do ML engineers need?", [], "any", "any", by_turn=by_turn))[-1]
     assert record_feedback(served, history, by_turn, 1, False, "too short") == "Thanks, your feedback was saved."
     assert record_feedback(served, history, by_turn, 0, True, "") == "Nothing to rate there."
     saved = client.post("/api/feedback", json={"rating": "up", "question": "q?", "answer": "a [1].",
@@ -77,11 +83,12 @@ def test_corpus_markup_in_an_answer_is_shown_as_text_never_rendered(api_services
     chat.enqueue(f"It is an absolute must for an ML engineer to have a software engineering skillset [{{n:Software}}]. "
                  f"{TRACKING} [{{n:Software}}].")
     served = ServedIndex(api_services)
-    for shown, _sources in respond(served, FairQueue(), "What skills do ML engineers need? <img src=y>", [], "any", "any"):
+    for shown in respond(served, FairQueue(), "What skills do ML engineers need? <img src=y>", [], "any", "any"):
         for message in shown:
             html_out = markdown.render(message["content"])
-            assert "<img" not in html_out and "<a " not in html_out, html_out
-    assert "track.png" in plain(shown[-1]["content"]) or "software engineering" in plain(shown[-1]["content"])
+            # The only links are the chips to the answer's own sources.
+            assert "<img" not in html_out and not re.search(r'<a (?!class="chip" href="#t\d+-s\d+")', html_out), html_out
+    assert "software engineering" in answer_text(shown[-1]["content"])
     served.close()
 
 

@@ -28,7 +28,7 @@ from assistant.errors import AssistantError
 from assistant.figures import stats_json
 from assistant.roles import ROLE_FAMILIES
 from assistant.skills import CATEGORIES
-from ui.chat import passage_html
+from ui.render import sources_html
 from ui.served import ServedIndex
 
 View = Literal["skills", "categories"]
@@ -194,15 +194,8 @@ def check_html(check: PostingCheck) -> str:
 
 
 def postings_html(sources: Sequence[Source]) -> str:
-    """Each source as "title at company (posting id)" with its text folded away, all escaped.
-    The classes are the chat's Sources panel's, so they look the same."""
-    if not sources:
-        return "<div class='sources'><em>None found.</em></div>"
-    return "<div class='sources'>" + "".join(
-        passage_html(s.heading, (s.id.partition("#")[0] if s.kind == "posting" else s.kind)
-                     + (f" · {ROLE_LABELS.get(s.role, s.role)}" if s.role else ""), s.text)
-        for s in sources
-    ) + "</div>"
+    """Each source by title and company with its text folded away, all escaped."""
+    return sources_html(sources, numbered=False, empty="None found.")
 
 
 def check_outputs(served: ServedIndex, text: str) -> tuple[str, Any]:

@@ -39,7 +39,7 @@ from ui.admin import AdminRefused, check_admin
 from ui.guards import RequestGuard, served_hosts
 from ui.messages import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, message_text
 from ui.origins import install_origin_policy
-from ui.served import FairQueue, ServedIndex, queue_for
+from ui.served import FairQueue, ServedIndex, queue_for, waiting
 
 MAX_BODY_BYTES = 1_000_000
 _STATUS = {StatsError: 400, IndexWriteError: 507, IndexNotBuilt: 503, IndexCorrupt: 503, BackendUnavailable: 503,
@@ -313,20 +313,11 @@ def _sources_text(answer: Answer) -> str:
     return "\n\nSources:\n" + "\n".join(lines)
 
 
-def _wait_turn(queue: FairQueue, ticket: int) -> Iterator[int]:
-    """Yields the number of requests ahead while this one waits for the model."""
-    while not queue.wait(ticket, timeout=2.0):
-        yield queue.ahead_of(ticket)
-
-
 def _stream(assistant: Assistant, queue: FairQueue, message: str, history: list[dict[str, str]],
             filters: dict[str, str], k: int | None) -> Iterator[str]:
     ticket = queue.ticket()
     try:
-        ahead = queue.ahead_of(ticket)
-        if ahead:
-            yield _sse("queued", {"ahead": ahead})
-        for ahead in _wait_turn(queue, ticket):
+        for ahead in waiting(queue, ticket):
             yield _sse("queued", {"ahead": ahead})
         for event in assistant.stream(message, history, filters=filters, k=k):
             if event.kind == "sources":
@@ -350,7 +341,7 @@ def _openai_stream(assistant: Assistant, queue: FairQueue, question: str, histor
 
     ticket = queue.ticket()
     try:
-        for _ahead in _wait_turn(queue, ticket):
+        for _ahead in waiting(queue, ticket):
             yield ": waiting for the model\n\n"  # an SSE comment keeps the connection alive
         yield chunk({"role": "assistant", "content": ""})
         streamed = ""

@@ -1,24 +1,26 @@
-"""The Gradio chat page: streamed answers, the sources behind each [n], filters, examples."""
+"""The Gradio chat page: streamed answers whose [n] open their own sources, progress,
+Stop, examples, feedback, and the conversation kept across reloads."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 from dataclasses import asdict
+from html import escape
 from typing import Any
 
 import gradio as gr
 from gradio.components.chatbot import ChatbotDataMessages
 from pydantic import ValidationError
 
-from assistant.answer import Source
+from assistant.answer import Answer
 from assistant.errors import AssistantError
 from assistant.feedback import Feedback
 from assistant.roles import ROLE_FAMILIES
 from assistant.store import read_manifest
 from ui.messages import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, message_text
-from ui.served import FairQueue, ServedIndex, queue_for
+from ui.render import CHIP_SCRIPT, CSS, KIND_LABELS, answer_html, answer_text, model_label, role_label, sources_html
+from ui.served import FairQueue, ServedIndex, queue_for, waiting
 
 EXAMPLES = [
     "What's the difference between an ML engineer and a data scientist?",
@@ -27,28 +29,6 @@ EXAMPLES = [
     "What does a data engineer do that a data analyst doesn't?",
 ]
 ANY = "any"
-CSS = """
-.sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
-.sources summary { cursor: pointer; }
-.sources .text { white-space: pre-wrap; font-size: 0.9em; }
-"""
-
-
-def sources_html(sources: list[Source]) -> str:
-    """Every cited passage, as text: posting content is escaped, never rendered as HTML."""
-    if not sources:
-        return "<div class='sources'><em>No sources.</em></div>"
-    return "<div class='sources'>" + "".join(
-        passage_html(f"[{s.n}] {s.heading}", s.kind + (f" · {s.role}" if s.role else ""), s.text) for s in sources
-    ) + "</div>"
-
-
-def passage_html(heading: str, note: str, text: str) -> str:
-    """One folded passage: heading and note in the summary, the text (without its title
-    line) inside. Everything escaped."""
-    body = html.escape(text.partition("\n")[2] or text)
-    return (f"<details><summary>{html.escape(heading)} <small>({html.escape(note)})</small></summary>"
-            f"<div class='text'>{body}</div></details>")
 
 
 # Only the markup that can load a URL or become HTML is escaped, so ordinary prose, its
@@ -97,65 +77,111 @@ def plain_errors(chatbot: gr.Chatbot) -> gr.Chatbot:
 
 
 def about_markdown(served: ServedIndex) -> str:
+    """What the index holds, counted the way the figures count it (postings by the role
+    their title names)."""
     try:
         manifest = read_manifest(served.services.settings.index_dir)
     except AssistantError as exc:
         return str(exc)
-    kinds = ", ".join(f"{k} {v}" for k, v in sorted(manifest["kind"].items()))
-    roles = ", ".join(f"{k} {v}" for k, v in sorted(manifest["role_family"].items()))
-    return (f"**Documents:** {manifest['documents']} ({kinds}); **chunks:** {manifest['chunks']}  \n"
-            f"**Roles:** {roles}  \n**Embedding model:** {manifest['embedding_model']}  \n"
+    kinds = ", ".join(f"{KIND_LABELS.get(k, k).lower()}s {v}" for k, v in sorted(manifest["kind"].items()))
+    roles = ", ".join(f"{role_label(k)} {v}" for k, v in sorted(manifest["role_family"].items(), key=lambda kv: -kv[1])
+                      if k != "other")
+    return (f"**Documents:** {manifest['documents']} ({kinds}); **passages:** {manifest['chunks']}  \n"
+            f"**Documents by role** (from their titles; a posting whose title names no role counts as other): {roles}  \n"
+            f"**Embedding model:** {model_label(manifest['embedding_model'])}  \n"
             f"**Answers:** {served.services.settings.backend} backend  \n**Last refresh:** {manifest['last_refresh']}")
 
 
+def history_turns(history: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The conversation as the assistant reads it: plain text, answers without their sources."""
+    return [{"role": m["role"], "content": answer_text(plain(message_text(m["content"])))[:MAX_MESSAGE_CHARS]}
+            for m in history if m.get("role") in ("user", "assistant")]
+
+
 def respond(served: ServedIndex, queue: FairQueue, message: str, history: list[dict[str, Any]],
-            role: str, kind: str, sources_by_turn: dict[int, list[dict]] | None = None,
-            ) -> Iterator[tuple[list[dict[str, Any]], str]]:
-    """Stream one answer into the chat: the question, then the growing answer, then the
-    checked answer with its sources."""
+            role: str = ANY, kind: str = ANY, *, by_turn: dict[int, list[dict]] | None = None,
+            ) -> Iterator[list[dict[str, Any]]]:
+    """Stream one answer into the chat: the question, where the answer is (searching,
+    queued, writing), the growing answer, then the checked answer with its own sources
+    (also kept in `by_turn`, for feedback)."""
+    for shown, answer in answering(served, queue, message, history, role, kind):
+        if answer is not None and by_turn is not None:
+            by_turn[len(shown) - 1] = [asdict(s) for s in answer.sources]
+        yield shown
+
+
+def api_ask(served: ServedIndex, queue: FairQueue, message: str, history: list[dict[str, Any]],
+            role: str = ANY, kind: str = ANY) -> Iterator[tuple[list[dict[str, Any]], str]]:
+    """The /ask endpoint: the conversation with the answer as plain text, and its sources."""
+    for shown, answer in answering(served, queue, message, history, role, kind):
+        if answer is not None:
+            shown = [*shown[:-1], {"role": "assistant", "content": answer.answer}]
+        yield shown, sources_html(answer.sources if answer is not None else [])
+
+
+def answering(served: ServedIndex, queue: FairQueue, message: str, history: list[dict[str, Any]],
+              role: str, kind: str) -> Iterator[tuple[list[dict[str, Any]], Answer | None]]:
     message = (message or "").strip()
     if not message:
-        yield history, sources_html([])
+        yield history, None
         return
     if len(message) > MAX_MESSAGE_CHARS or len(history) > MAX_HISTORY_TURNS:
         raise gr.Error(f"a question has at most {MAX_MESSAGE_CHARS:,} characters and a conversation at most "
                        f"{MAX_HISTORY_TURNS} turns: start a new conversation")
-    turns = [{"role": m["role"], "content": plain(message_text(m["content"]))[:MAX_MESSAGE_CHARS]}
-             for m in history if m.get("role") in ("user", "assistant")]
-    shown = [*history, {"role": "user", "content": inert(message)}, {"role": "assistant", "content": ""}]
+    turns = history_turns(history)
+    shown = [*history, {"role": "user", "content": inert(message)}, {"role": "assistant", "content": SEARCHING}]
     filters = {"role_family": "" if role == ANY else role, "kind": "" if kind == ANY else kind}
+    yield shown, None
     try:
         assistant = served.assistant()
-        with queue_for(assistant, queue).turn():
+        line = queue_for(assistant, queue)
+        ticket = line.ticket()
+        try:
+            for ahead in waiting(line, ticket):
+                shown[-1] = {"role": "assistant", "content": f"*Queued: {ahead} question{'s' * (ahead != 1)} ahead…*"}
+                yield shown, None
             streamed = ""
-            sources: list[Source] = []
             for event in assistant.stream(message, turns, filters=filters):
                 if event.kind == "sources":
-                    sources = event.sources or []
-                    yield shown, sources_html(sources)
+                    shown[-1] = {"role": "assistant", "content": WRITING}
+                    yield shown, None
                 elif event.kind == "token":
                     streamed += event.text
                     shown[-1] = {"role": "assistant", "content": inert(streamed)}
-                    yield shown, sources_html(sources)
+                    yield shown, None
                 elif event.answer is not None:
-                    shown[-1] = {"role": "assistant", "content": inert(event.answer.answer)}
-                    if sources_by_turn is not None:
-                        sources_by_turn[len(shown) - 1] = [asdict(s) for s in event.answer.sources]
-                    yield shown, sources_html(event.answer.sources)
+                    shown[-1] = {"role": "assistant", "content": finished_html(event.answer, len(shown) - 1)}
+                    yield shown, event.answer
+        finally:
+            line.done(ticket)
     except AssistantError as exc:
         raise gr.Error(str(exc)) from None
 
 
-def record_feedback(served: ServedIndex, history: list[dict[str, Any]], sources_by_turn: dict[int, list[dict]],
+SEARCHING = "*Searching the article and the postings…*"
+WRITING = "*Writing…*"
+
+
+def finished_html(answer: Answer, turn: int) -> str:
+    html = answer_html(answer.answer, answer.sources, answer.supports, turn)
+    if answer.query and answer.query.strip() != answer.question.strip():
+        # A follow-up was searched with words from the conversation: say which.
+        html = html.replace('<div class="answer">', f'<div class="answer"><p class="searched">Searched: '
+                            f'{escape(answer.query)}</p>', 1)
+    return html
+
+
+def record_feedback(served: ServedIndex, history: list[dict[str, Any]], by_turn: dict[int, list[dict]],
                     index: Any, liked: bool, comment: str) -> str:
     """Store a thumbs up/down on the answer at `index` with the question before it."""
     position = index[0] if isinstance(index, (list, tuple)) else int(index)
     if not 0 <= position < len(history) or history[position].get("role") != "assistant":
         return "Nothing to rate there."
     question = next((plain(message_text(m["content"])) for m in reversed(history[:position]) if m.get("role") == "user"), "")
+    content = message_text(history[position]["content"])
     served.services.feedback.add(Feedback(
-        rating="up" if liked else "down", question=question, answer=plain(message_text(history[position]["content"])),
-        sources=sources_by_turn.get(position, []), backend=served.services.settings.backend, comment=comment or "",
+        rating="up" if liked else "down", question=question, answer=answer_text(plain(content)),
+        sources=by_turn.get(position, []), backend=served.services.settings.backend, comment=comment or "",
     ))
     return "Thanks, your feedback was saved."
 
@@ -166,7 +192,8 @@ def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
 
     # Uploaded files (the Admin tab's) are staged by Gradio; an hour is plenty to ingest one.
     with gr.Blocks(title="Role assistant", delete_cache=(3600, 3600)) as blocks:
-        gr.Markdown("## Role assistant\nAsk about data and ML roles. Answers cite the article and job postings they use.")
+        gr.Markdown("## Role assistant\nAsk about data and ML roles. Answers cite the article *Data scientist vs. "
+                    "ML engineer* and the job postings they use: click a number to see the passage.")
         with gr.Tabs():
             with gr.Tab("Chat"):
                 chat_tab(served, queue, blocks)
@@ -176,45 +203,83 @@ def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
     return blocks
 
 
-def chat_tab(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks) -> None:
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=300):
-            chatbot = plain_errors(gr.Chatbot(label="Conversation", height=460, sanitize_html=True, render_markdown=True))
-            question = gr.Textbox(placeholder="Ask a question…", show_label=False, submit_btn=True)
-            with gr.Row():
-                role = gr.Dropdown([ANY, *ROLE_FAMILIES], value=ANY, label="Role", min_width=120)
-                kind = gr.Dropdown([ANY, "article", "posting", "role"], value=ANY, label="Evidence", min_width=120)
-                new = gr.Button("New conversation", variant="secondary")
-            gr.Examples(EXAMPLES, inputs=question)
-        with gr.Column(scale=2, min_width=280):
-            gr.Markdown("### Sources")
-            sources = gr.HTML(sources_html([]))
-            with gr.Accordion("About this corpus", open=False):
-                about = gr.Markdown()
-    turn_sources = gr.State({})
+def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, height: int | str, storage_key: str,
+               filters: bool) -> tuple[gr.Chatbot, gr.Textbox]:
+    """The conversation, its input, Stop and New conversation, examples in the empty chat,
+    feedback, and the conversation kept in the browser across reloads."""
+    chatbot = plain_errors(gr.Chatbot(
+        label="Conversation", show_label=False, height=height, min_height=240, sanitize_html=True,
+        render_markdown=True, examples=[{"text": e} for e in EXAMPLES], feedback_options=("Like", "Dislike"),
+        placeholder="**Ask about data and ML roles.** Answers come from the article and the job postings, "
+                    "with their sources.",
+    ))
+    with gr.Row(equal_height=True):
+        question = gr.Textbox(placeholder="Ask a question…", show_label=False, submit_btn=True, scale=5,
+                              max_length=MAX_MESSAGE_CHARS)
+        stop = gr.Button("Stop", variant="stop", visible=False, scale=1, min_width=70)
     with gr.Row():
-        comment = gr.Textbox(placeholder="Optional comment, then rate an answer with its thumbs up or down",
-                             show_label=False, scale=3)
+        if filters:
+            role = gr.Dropdown([("Any role", ANY), *((role_label(r), r) for r in ROLE_FAMILIES)], value=ANY,
+                               label="Role", min_width=120)
+            kind = gr.Dropdown([("Any evidence", ANY), ("Article", "article"), ("Job postings", "posting"),
+                                ("Role definitions", "role")], value=ANY, label="Evidence", min_width=120)
+        new = gr.Button("New conversation", variant="secondary", size="sm", min_width=120)
+    with gr.Accordion("Rate an answer", open=False):
+        comment = gr.Textbox(placeholder="Optional comment, then use an answer's thumbs up or down", show_label=False,
+                             lines=2)
         thanks = gr.Markdown()
+    pending = gr.State("")
+    by_turn = gr.State({})
+    saved = gr.BrowserState([], storage_key=storage_key)
 
-    def ask(message: str, history: list, role: str, kind: str, by_turn: dict):
-        yield from respond(served, queue, message, history, role, kind, by_turn)
+    def answer_turn(message: str, history: list, turns: dict, *chosen: str):
+        yield from respond(served, queue, message, history, *chosen, by_turn=turns)
 
-    def like(h: list, by_turn: dict, text: str, data: gr.LikeData) -> tuple[str, str]:
-        return record_feedback(served, h, by_turn, data.index, bool(data.liked), text), ""
+    def like(h: list, turns: dict, text: str, data: gr.LikeData) -> tuple[str, str]:
+        return record_feedback(served, h, turns, data.index, bool(data.liked), text), ""
 
-    # "/ask" is the one endpoint gradio_client sees; the rest only serve this page.
-    question.submit(
-        ask, inputs=[question, chatbot, role, kind, turn_sources], outputs=[chatbot, sources], api_name="ask",
-        api_description="Answer a question (with the conversation so far) and show the sources.",
-    ).then(lambda: "", outputs=question, api_visibility="private")
-    chatbot.like(like, inputs=[chatbot, turn_sources, comment], outputs=[thanks, comment], api_visibility="private")
-    new.click(lambda: ([], sources_html([]), "", {}), outputs=[chatbot, sources, question, turn_sources],
-              api_visibility="private")
+    chosen = [role, kind] if filters else []
+    inputs = [pending, chatbot, by_turn, *chosen]
+    # The question leaves the box at once: what is typed while an answer streams stays.
+    submitted = question.submit(lambda m: ("", m, gr.update(visible=True)), question, [question, pending, stop],
+                                api_visibility="private", queue=False
+                                ).then(answer_turn, inputs=inputs, outputs=chatbot, api_visibility="private")
+    def pick(example: gr.SelectData) -> tuple[str, str, Any]:
+        return "", example.value["text"], gr.update(visible=True)
+
+    picked = chatbot.example_select(pick, None, [question, pending, stop], api_visibility="private", queue=False)
+    from_example = picked.then(answer_turn, inputs=inputs, outputs=chatbot, api_visibility="private")
+    for event in (submitted, from_example):
+        event.then(lambda h: (h, gr.update(visible=False)), chatbot, [saved, stop], api_visibility="private")
+    stop.click(lambda h: (h, gr.update(visible=False)), chatbot, [saved, stop], cancels=[submitted, from_example],
+               api_visibility="private", queue=False)
+    chatbot.like(like, inputs=[chatbot, by_turn, comment], outputs=[thanks, comment], api_visibility="private")
+    new.click(lambda: ([], [], "", {}), outputs=[chatbot, saved, question, by_turn], api_visibility="private",
+              queue=False)
+    chatbot.clear(lambda: ([], {}), outputs=[saved, by_turn], api_visibility="private", queue=False)
+    blocks.load(lambda h: h or [], saved, chatbot, api_visibility="private")
+    if filters:
+        # "/ask" is the one endpoint gradio_client sees: the question, the conversation so
+        # far and the filters in; the conversation with the answer as text, and its sources, out.
+        api_sources = gr.HTML(visible=False)
+
+        def ask(message: str, history: list, *chosen: str):
+            yield from api_ask(served, queue, message, history, *chosen)
+
+        gr.Button(visible=False).click(
+            ask, inputs=[question, chatbot, *chosen], outputs=[chatbot, api_sources], api_name="ask",
+            api_description="Answer a question (with the conversation so far) and show the sources.")
+    return chatbot, question
+
+
+def chat_tab(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks) -> None:
+    chat_panel(served, queue, blocks, height="62vh", storage_key="role-assistant-chat", filters=True)
+    with gr.Accordion("About this corpus", open=False):
+        about = gr.Markdown()
     # About reflects the index at page load, so a refresh shows after a reload.
     blocks.load(lambda: about_markdown(served), outputs=about, api_visibility="private")
 
 
 def mount(app: Any, served: ServedIndex, queue: FairQueue) -> Any:
-    return gr.mount_gradio_app(app, make_chat_ui(served, queue), path="/", css=CSS, footer_links=["api"],
-                               max_file_size=served.services.settings.max_upload_bytes)
+    return gr.mount_gradio_app(app, make_chat_ui(served, queue), path="/", css=CSS, head=CHIP_SCRIPT,
+                               footer_links=["api"], max_file_size=served.services.settings.max_upload_bytes)

@@ -134,5 +134,14 @@ class NoQueue(FairQueue):
         pass
 
 
+def waiting(queue: FairQueue, ticket: int) -> Iterator[int]:
+    """Yields the number of requests ahead while this one waits for its turn."""
+    ahead = queue.ahead_of(ticket)
+    if ahead:
+        yield ahead
+    while not queue.wait(ticket, timeout=2.0):
+        yield queue.ahead_of(ticket)
+
+
 def queue_for(assistant: Assistant, queue: FairQueue) -> FairQueue:
     return queue if assistant.chat is not None else NoQueue()

@@ -1,0 +1,176 @@
+"""The HTML every page shares: readable labels, passages with their supporting sentence
+marked, and an answer whose citations are chips that open that answer's own sources.
+
+Everything from the corpus or a model is escaped here, and what is built is one HTML block
+without blank lines, so the chat's Markdown renderer passes it through as it is: a
+posting's `![](url)` stays text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from assistant.analytics import ROLE_LABELS
+from assistant.answer import Source, Support
+
+KIND_LABELS = {"article": "Article", "posting": "Job posting", "role": "Role definition", "figures": "Corpus figures"}
+_CITATION = re.compile(r"\s?\[(\d+)\]")
+_SOURCES_BLOCK = re.compile(r"<details class=\"msg-sources\".*?</details>\s*</div>\s*$", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+# Clicking a chip opens its passage (and the sources around it) and brings it into view.
+CHIP_SCRIPT = """<script>
+document.addEventListener("click", function (event) {
+  var chip = event.target.closest && event.target.closest("a.chip");
+  if (!chip) return;
+  var passage = document.getElementById(chip.getAttribute("href").slice(1));
+  if (!passage) return;
+  event.preventDefault();
+  for (var node = passage; node; node = node.parentElement && node.parentElement.closest("details")) node.open = true;
+  passage.scrollIntoView({block: "nearest"});
+  var summary = passage.querySelector("summary");
+  if (summary) summary.focus();
+});
+</script>"""
+CSS = """
+.answer p { margin: 0 0 0.6em 0; }
+a.chip { display: inline-block; min-width: 1.4em; padding: 0 0.35em; margin: 0 1px; border-radius: 0.7em;
+  background: var(--color-accent-soft); color: var(--body-text-color); font-size: 0.8em; line-height: 1.5;
+  text-align: center; text-decoration: none; vertical-align: 0.1em; border: 1px solid var(--border-color-accent); }
+a.chip:hover, a.chip:focus-visible { background: var(--color-accent); color: white; outline: none; }
+details.msg-sources { margin-top: 0.5em; font-size: 0.92em; }
+details.msg-sources > summary, details.uncited > summary { cursor: pointer; color: var(--body-text-color-subdued); }
+details.src { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 3px 8px; margin: 4px 0; }
+details.src.cited { border-left: 3px solid var(--color-accent); }
+details.src summary { cursor: pointer; }
+details.src .kind { color: var(--body-text-color-subdued); font-size: 0.85em; }
+details.src .text { white-space: pre-wrap; font-size: 0.9em; margin-top: 4px; overflow-wrap: anywhere; }
+details.src mark { background: #fde68a; color: #111; padding: 0 1px; }
+.sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
+.sources summary { cursor: pointer; }
+.sources .text { white-space: pre-wrap; font-size: 0.9em; }
+"""
+
+
+def role_label(role: str) -> str:
+    """"ML engineer", "Data scientist": as people write them."""
+    label = ROLE_LABELS.get(role, role.replace("_", " "))
+    return label[:1].upper() + label[1:]
+
+
+def roles_label(roles: str) -> str:
+    return " vs ".join(role_label(r) for r in roles.split(",") if r)
+
+
+def model_label(name: str) -> str:
+    """"all-MiniLM-L6-v2", not "packaged:all-MiniLM-L6-v2"."""
+    return name.rpartition(":")[2].rpartition("/")[2]
+
+
+def source_title(source: Source) -> str:
+    """The article's section (its own title is said once, elsewhere), a posting's title and
+    company, or the source's title."""
+    if source.kind == "article":
+        return source.title.rpartition(" — ")[2] or source.title
+    if source.kind == "posting" and source.company:
+        return f"{source.title} · {source.company}"
+    return source.title
+
+
+def source_note(source: Source) -> str:
+    kind = KIND_LABELS.get(source.kind, source.kind)
+    if source.kind == "figures":
+        return kind
+    return f"{kind} · {roles_label(source.role)}" if source.role and source.role != "other" else kind
+
+
+def passage_html(heading: str, note: str, text: str, *, marks: Sequence[str] = (), anchor: str = "",
+                 cited: bool = False) -> str:
+    """One folded passage: heading and note in the summary, the text (without its title
+    line) inside, with the `marks` (sentences that back an answer) highlighted."""
+    body = text.partition("\n")[2] or text
+    classes = "src cited" if cited else "src"
+    ident = f' id="{html.escape(anchor)}"' if anchor else ""
+    return (f'<details class="{classes}"{ident}><summary>{html.escape(heading)} '
+            f'<span class="kind">{html.escape(note)}</span></summary>'
+            f'<div class="text">{_marked(body, marks)}</div></details>')
+
+
+def _marked(text: str, marks: Sequence[str]) -> str:
+    spans: list[tuple[int, int]] = []
+    for mark in marks:
+        for piece in (mark, *re.split(r"(?<=[.!?])\s+", mark)):
+            start = text.find(piece.strip()) if piece.strip() else -1
+            if start >= 0:
+                spans.append((start, start + len(piece.strip())))
+                break
+    out, at = [], 0
+    for start, end in sorted(spans):
+        if start < at:
+            continue
+        out += [html.escape(text[at:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        at = end
+    out.append(html.escape(text[at:]))
+    # Line breaks as entities: a blank line would end the HTML block for the Markdown renderer.
+    return "".join(out).replace("\n", "&#10;")
+
+
+def sources_html(sources: Sequence[Source], *, numbered: bool = True, empty: str = "No sources.") -> str:
+    """A list of passages on their own (the Check a posting tab)."""
+    if not sources:
+        return f"<div class='sources'><em>{html.escape(empty)}</em></div>"
+    return "<div class='sources'>" + "".join(
+        passage_html((f"[{s.n}] " if numbered else "") + source_title(s), source_note(s), s.text)
+        for s in sources) + "</div>"
+
+
+def answer_html(text: str, sources: Sequence[Source], supports: Sequence[Support], turn: int) -> str:
+    """An answer whose [n] are chips for its own sources, then those sources: the cited ones
+    first, marked, with the sentences that back the answer highlighted; the others folded."""
+    by_n = {s.n: s for s in sources}
+    cited = [n for n in dict.fromkeys(int(n) for n in _CITATION.findall(text)) if n in by_n]
+    cited += [s.source for s in supports if s.source in by_n and s.source not in cited]
+
+    def chip(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        source = by_n.get(n)
+        if source is None:
+            return ""
+        preview = (source.text.partition("\n")[2] or source.text)[:160].rsplit(" ", 1)[0] + "…"
+        return (f' <a class="chip" href="#t{turn}-s{n}" title="{html.escape(source_title(source))}: '
+                f'{html.escape(preview)}" aria-label="Source {n}: {html.escape(source_title(source))}">{n}</a>')
+
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    # Escaping leaves "[n]" as it is, for the chips to replace.
+    body = "".join(f"<p>{_CITATION.sub(chip, html.escape(p.strip()))}</p>" for p in paragraphs).replace("\n", " ")
+    if not sources:
+        return f'<div class="answer">{body}</div>'
+    marks: dict[int, list[str]] = {}
+    for support in supports:
+        marks.setdefault(support.source, []).append(support.evidence)
+
+    def passage(source: Source) -> str:
+        return passage_html(f"[{source.n}] {source_title(source)}", source_note(source), source.text,
+                            marks=marks.get(source.n, ()), anchor=f"t{turn}-s{source.n}", cited=source.n in cited)
+
+    first = [by_n[n] for n in cited]
+    rest = [s for s in sources if s.n not in cited]
+    listed = "".join(passage(s) for s in first)
+    if rest:
+        listed += (f'<details class="uncited"><summary>{len(rest)} more retrieved, not cited</summary>'
+                   + "".join(passage(s) for s in rest) + "</details>")
+    summary = f"Sources: {len(first)} cited" + (f", {len(rest)} more" if rest else "")
+    return f'<div class="answer">{body}<details class="msg-sources"><summary>{summary}</summary>{listed}</details></div>'
+
+
+def answer_text(content: str) -> str:
+    """The plain answer an `answer_html` message says, with its [n]: what the conversation
+    history sends back, and what feedback records."""
+    if not content.startswith('<div class="answer">'):
+        return content
+    content = _SOURCES_BLOCK.sub("", content)
+    content = re.sub(r' ?<a class="chip"[^>]*>(\d+)</a>', r" [\1]", content)
+    content = content.replace("</p>", "\n\n")
+    return html.unescape(_TAG.sub("", content)).strip()
