@@ -196,6 +196,9 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
             # same way": a claim must say yes where its source says yes.
             if not role_problem and _polarity_differs(claim, shown):
                 role_problem = "polarity: the sentence negates what the source affirms, or the reverse"
+            swapped = _swapped_modifier(claim, shown) if not role_problem else None
+            if swapped:
+                role_problem = f"swapped: says {swapped} where the source says otherwise"
             ok = coverage >= MIN_COVERAGE and len(words) >= 2 and not role_problem and not missing
             score = coverage + (1.0 if ok else 0.0)
             if score > best_score:
@@ -206,6 +209,33 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
                 best = _Verdict(ok, source.n, shown, coverage, "" if ok else why,
                                 garbled=not ok and coverage >= MIN_COVERAGE)
     return best
+
+
+# Words that come in opposite pairs: "left brained engineering" from "right brained
+# creativity ... left brained engineering" keeps every word and swaps the sides.
+_OPPOSITES = {a: b for x, y in (("left", "right"), ("more", "less"), ("stronger", "weaker"), ("higher", "lower"),
+                                ("junior", "senior"), ("easier", "harder"), ("before", "after"), ("front", "back"))
+              for a, b in ((x, y), (y, x))}
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _swapped_modifier(claim: str, source_sentence: str) -> str | None:
+    """The claim's "left … creativity" when the source pairs creativity with "right" and
+    never with "left": what a side word qualifies is its next content word (within two)."""
+    said, source = _TOKEN.findall(claim.lower()), _TOKEN.findall(source_sentence.lower())
+
+    def qualified(tokens: list[str], at: int) -> str | None:
+        following = [t for t in tokens[at + 1:at + 4] if content_terms(t) and t not in ("brained", "brain")]
+        return _stem(following[0]) if following else None
+
+    def pairs(tokens: list[str]) -> set[tuple[str, str]]:
+        return {(t, q) for i, t in enumerate(tokens) if t in _OPPOSITES and (q := qualified(tokens, i))}
+
+    in_source = pairs(source)
+    for side, thing in pairs(said):
+        if (side, thing) not in in_source and (_OPPOSITES[side], thing) in in_source:
+            return f"{side} {thing}…"
+    return None
 
 
 _NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without|cannot)\b|n[’']t\b", re.I)

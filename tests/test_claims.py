@@ -50,6 +50,21 @@ def test_the_headline_swap_is_caught_and_replaced_by_what_the_source_says() -> N
     assert [s.status for s in checked.supports] == ["replaced"] and checked.supports[0].source == 1
 
 
+def test_a_claim_that_swaps_the_sides_of_a_pair_is_not_backed_by_the_words_it_kept() -> None:
+    brain = article(6, "right brained creativity")
+    swapped = check_answer("The author links the left brained creativity to building models [6].", [brain],
+                           "Which side of the brain goes with engineering?")
+    assert not swapped.supports or swapped.supports[0].status == "replaced"
+    assert "left creat" not in swapped.text.lower().replace("-", " ") and swapped.dropped
+    assert "swapped: says left creat" in swapped.dropped[0][1]
+    right = check_answer("It offers right brained creativity when building models and left brained engineering "
+                         "to implement these models [6].", [brain], "Which side of the brain goes with engineering?")
+    assert [s.status for s in right.supports] == ["supported"]
+    weaker = check_answer("A data scientist is often required to have a weaker mathematical background [1].", [DS],
+                          "Who needs more math?")
+    assert "swapped: says weaker mathe" in weaker.dropped[0][1]
+
+
 def test_the_same_claim_said_twice_is_kept_once() -> None:
     twice = ("A data scientist is often required to have a stronger mathematical background [1]. "
              "Data scientists are often required to have a stronger mathematical background [1].")
