@@ -37,7 +37,8 @@ def test_by_default_only_the_own_origin_may_frame_or_call(client: TestClient) ->
     assert page.headers["x-frame-options"] == "SAMEORIGIN"
     refused = client.post("/api/search", json={"query": "SQL"}, headers={"Origin": WIKI})
     assert refused.status_code == 403 and f"origin {WIKI} is not allowed" in refused.json()["error"]
-    assert "access-control-allow-origin" not in refused.headers
+    # Readable by the refused page on purpose, so widget.js can say why (it names only that page).
+    assert refused.headers["access-control-allow-origin"] == WIKI
     own = client.post("/api/search", json={"query": "SQL"}, headers={"Origin": "http://testserver"})
     assert own.status_code == 200
 
@@ -57,6 +58,32 @@ def test_allowed_origins_may_frame_and_call_and_others_may_not(wiki_client: Test
         assert response.status_code == 403, forged
     gradio = wiki_client.post("/gradio_api/queue/join", json={}, headers={"Origin": "http://evil.test"})
     assert gradio.status_code == 403
+
+
+def test_a_refused_origin_can_read_why(wiki_client: TestClient) -> None:
+    other = "http://other.example.test"
+    refused = wiki_client.get("/embed-check", headers={"Origin": other})
+    assert refused.status_code == 403
+    assert refused.json() == {"error": f"origin {other} is not allowed to use this assistant; an administrator "
+                                       "can add it to ASSISTANT_ALLOWED_ORIGINS",
+                              "origin": other, "setting": "ASSISTANT_ALLOWED_ORIGINS"}
+    assert refused.headers["access-control-allow-origin"] == other and refused.headers["vary"] == "Origin"
+    # A fetch with custom headers passes its preflight, so its real request gets that 403
+    # instead of "Failed to fetch"; the request itself still does no work.
+    preflight = wiki_client.options("/api/chat", headers={
+        "Origin": other, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == other
+    assert "content-type" in preflight.headers["access-control-allow-headers"].lower()
+    called = wiki_client.post("/api/chat", json={"message": "SQL?"}, headers={"Origin": other})
+    assert called.status_code == 403 and called.json()["origin"] == other
+
+
+def test_the_embed_check_says_allowed_for_an_allowed_or_own_origin(wiki_client: TestClient) -> None:
+    for origin in (WIKI, "http://testserver", None):
+        checked = wiki_client.get("/embed-check", headers={"Origin": origin} if origin else {})
+        assert checked.status_code == 200 and checked.json() == {"allowed": True}, origin
+        assert checked.headers["cache-control"] == "no-store"
+    assert wiki_client.get("/embed-check", headers={"Origin": WIKI}).headers["access-control-allow-origin"] == WIKI
 
 
 def test_allowed_origins_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
