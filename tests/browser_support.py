@@ -111,16 +111,29 @@ def browser():  # type: ignore[no-untyped-def]
         chromium.close()
 
 
+def shown_answer(scope) -> str:  # type: ignore[no-untyped-def]
+    """The latest answer as the page shows it, its chips read back as [n]; its sources left out."""
+    return scope.locator("[data-testid='bot']").last.evaluate("""(bot) => {
+        const answer = bot.querySelector(".answer");
+        if (!answer) return bot.innerText;
+        return [...answer.querySelectorAll(":scope > p")].map((p) => {
+            const copy = p.cloneNode(true);
+            copy.querySelectorAll("a.chip").forEach((chip) => chip.replaceWith("[" + chip.textContent + "]"));
+            return copy.textContent.replace(/ +\\[/g, " [");
+        }).join("\\n\\n");
+    }""")
+
+
 def watch_answer(scope, live: Live, timeout_s: float = 30) -> list[str]:  # type: ignore[no-untyped-def]
-    """Every distinct text of the latest answer until it is complete."""
+    """Every distinct text of the latest answer until it is complete (shown with its sources)."""
     seen: list[str] = []
     deadline = time.monotonic() + timeout_s
     bot = scope.locator("[data-testid='bot']").last
     while time.monotonic() < deadline:
-        text = bot.inner_text() if bot.count() else ""
+        text = shown_answer(scope) if bot.count() else ""
         if text and (not seen or seen[-1] != text):
             seen.append(text)
-        if text.strip() == live.reply():
+        if text.strip().startswith(live.reply()) and bot.locator(".answer").count():
             return seen
         time.sleep(0.03)
     raise AssertionError(f"no complete answer within {timeout_s}s; saw {seen[-3:]}")

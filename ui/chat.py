@@ -160,6 +160,7 @@ def answering(served: ServedIndex, queue: FairQueue, message: str, history: list
 
 SEARCHING = "*Searching the article and the postings…*"
 WRITING = "*Writing…*"
+STOPPED = "*Stopped: this answer is unfinished and was not checked against its sources.*"
 
 
 def finished_html(answer: Answer, turn: int) -> str:
@@ -204,7 +205,7 @@ def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
 
 
 def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, height: int | str, storage_key: str,
-               filters: bool) -> tuple[gr.Chatbot, gr.Textbox]:
+               filters: bool, placeholder: str = "Ask a question…") -> tuple[gr.Chatbot, gr.Textbox]:
     """The conversation, its input, Stop and New conversation, examples in the empty chat,
     feedback, and the conversation kept in the browser across reloads."""
     chatbot = plain_errors(gr.Chatbot(
@@ -214,16 +215,16 @@ def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, heig
                     "with their sources.",
     ))
     with gr.Row(equal_height=True):
-        question = gr.Textbox(placeholder="Ask a question…", show_label=False, submit_btn=True, scale=5,
+        question = gr.Textbox(placeholder=placeholder, show_label=False, submit_btn=True, scale=5,
                               max_length=MAX_MESSAGE_CHARS)
-        stop = gr.Button("Stop", variant="stop", visible=False, scale=1, min_width=70)
-    with gr.Row():
-        if filters:
+        stop = gr.Button("Stop", variant="stop", visible=False, scale=0, min_width=80, size="md")
+    new = gr.Button("New conversation", variant="secondary", size="sm")
+    if filters:
+        with gr.Accordion("Search filters", open=False), gr.Row():
             role = gr.Dropdown([("Any role", ANY), *((role_label(r), r) for r in ROLE_FAMILIES)], value=ANY,
                                label="Role", min_width=120)
             kind = gr.Dropdown([("Any evidence", ANY), ("Article", "article"), ("Job postings", "posting"),
                                 ("Role definitions", "role")], value=ANY, label="Evidence", min_width=120)
-        new = gr.Button("New conversation", variant="secondary", size="sm", min_width=120)
     with gr.Accordion("Rate an answer", open=False):
         comment = gr.Textbox(placeholder="Optional comment, then use an answer's thumbs up or down", show_label=False,
                              lines=2)
@@ -251,8 +252,15 @@ def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, heig
     from_example = picked.then(answer_turn, inputs=inputs, outputs=chatbot, api_visibility="private")
     for event in (submitted, from_example):
         event.then(lambda h: (h, gr.update(visible=False)), chatbot, [saved, stop], api_visibility="private")
-    stop.click(lambda h: (h, gr.update(visible=False)), chatbot, [saved, stop], cancels=[submitted, from_example],
-               api_visibility="private", queue=False)
+    def stopped(history: list) -> tuple[list, list, Any]:
+        if history and history[-1].get("role") == "assistant":
+            history = [*history[:-1], {"role": "assistant", "content": f"{message_text(history[-1]['content'])}"
+                                                                      f"\n\n{STOPPED}"}]
+        return history, history, gr.update(visible=False)
+
+    # Cancelled first, then marked: an update the answer sent meanwhile cannot undo the mark.
+    stop.click(None, cancels=[submitted, from_example], api_visibility="private", queue=False).then(
+        stopped, chatbot, [chatbot, saved, stop], api_visibility="private", queue=False)
     chatbot.like(like, inputs=[chatbot, by_turn, comment], outputs=[thanks, comment], api_visibility="private")
     new.click(lambda: ([], [], "", {}), outputs=[chatbot, saved, question, by_turn], api_visibility="private",
               queue=False)

@@ -31,7 +31,8 @@ def make_embed_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
     with gr.Blocks(title="Role assistant", fill_height=True) as blocks:
         gr.Markdown("### Role assistant\nAnswers from an article on the ML engineer role and real job postings; "
                     "click a number to see its source.", elem_classes="embed-title")
-        chat_panel(served, queue, blocks, height=380, storage_key="role-assistant-embed", filters=False)
+        chat_panel(served, queue, blocks, height=380, storage_key="role-assistant-embed", filters=False,
+                   placeholder="Ask about data and ML roles…")
     return blocks
 
 

@@ -1,0 +1,104 @@
+"""The chat as a reader uses it, in headless Chromium: citation chips that open their own
+answer's passage, Stop, typing while an answer streams, and a reload that keeps the
+conversation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser_support import ARTIFACTS, QUESTION, REPLY, Live, no_sideways_scroll, watch_answer
+
+pytestmark = pytest.mark.browser
+
+FOLLOW_UP = "Do ML engineers need software engineering?"
+SECOND = "It is an absolute must for an ML engineer to have a software engineering skillset [{n:=absolute}]."
+LONG = " ".join(["ML engineers deploy models"] * 60) + " [{n:=absolute}]."
+
+
+def ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Ask, and wait for the new answer's message, so the answer watched is this one."""
+    answers = page.locator("[data-testid='bot']")
+    before = answers.count()
+    box = page.get_by_placeholder("Ask a question…")
+    box.fill(question)
+    box.press("Enter")
+    expect(answers).to_have_count(before + 1, timeout=15_000)
+
+
+def test_chips_open_their_own_answers_passage_with_the_supporting_sentence_marked(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live.url + "/")
+    # The empty chat offers examples; one click asks.
+    example = page.get_by_text("Do ML engineers need to know statistics?").first
+    expect(example).to_be_visible()
+    live.chat.enqueue(REPLY)
+    ask(page, QUESTION)
+    watch_answer(page, live)
+    first_reply = live.reply()
+    live.chat.enqueue(SECOND)
+    ask(page, FOLLOW_UP)
+    watch_answer(page, live)
+
+    # The first answer's chips still open the first answer's passages, not the second's.
+    first = page.locator("[data-testid='bot']").first
+    n = re.findall(r"\[(\d+)\]", first_reply)[0]
+    chip = first.locator("a.chip").first
+    assert chip.inner_text() == n and chip.get_attribute("title")
+    chip.focus()
+    page.keyboard.press("Enter")  # chips are links: the keyboard opens them too
+    passage = first.locator(f"details.src#t1-s{n}")
+    expect(passage).to_have_attribute("open", "")
+    expect(passage.locator("mark").first).to_be_visible()
+    marked = passage.locator("mark").first.inner_text()
+    assert marked and marked.split()[0].lower() in passage.inner_text().lower()
+    assert first.locator(f"#t3-s{n}").count() == 0  # the second answer's passages live in the second answer
+    # No internal ids or role codes in what a reader sees.
+    visible = page.locator("main").inner_text()
+    assert not re.search(r"\b(ml_engineer|data_scientist|packaged:|article#|sample-\d+)\b", visible), visible[:500]
+    page.screenshot(path=str(ARTIFACTS / "chat-chips-desktop.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)
+    assert no_sideways_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / "chat-chips-phone.png"), full_page=True)
+
+    # A reload keeps the conversation, chips and all; New conversation clears it.
+    expect(page.get_by_role("button", name="Stop")).to_be_hidden()  # hidden once the answer is saved
+    page.reload()
+    expect(page.locator("[data-testid='bot']")).to_have_count(2, timeout=15_000)
+    expect(page.locator("[data-testid='bot']").first.locator("a.chip").first).to_be_visible()
+    page.get_by_role("button", name="New conversation").click()
+    expect(page.locator("[data-testid='bot']")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_text("Do ML engineers need to know statistics?").first).to_be_visible()
+    assert page.locator("[data-testid='bot']").count() == 0
+    page.close()
+
+
+def test_stop_ends_an_answer_and_what_is_typed_meanwhile_is_kept(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live.url + "/")
+    live.chat.enqueue(LONG)  # about 180 words at 0.12 s: 20 s if nobody stops it
+    ask(page, "What do ML engineers do?")
+    bot = page.locator("[data-testid='bot']").last
+    expect(bot).to_contain_text("ML engineers deploy", timeout=15_000)
+    box = page.get_by_placeholder("Ask a question…")
+    box.fill("a question typed while the answer streams")
+    stop = page.get_by_role("button", name="Stop")
+    expect(stop).to_be_visible()
+    stop.click()
+    page.wait_for_timeout(1500)
+    stopped = bot.inner_text()
+    page.wait_for_timeout(1500)
+    assert bot.inner_text() == stopped and stopped.count("deploy") < 60  # no more words came
+    assert "Stopped: this answer is unfinished" in stopped
+    expect(stop).to_be_hidden()
+    assert box.input_value() == "a question typed while the answer streams"
+    # The model is free again: the next question is answered.
+    live.chat.enqueue(SECOND)
+    ask(page, FOLLOW_UP)
+    watch_answer(page, live)
+    page.screenshot(path=str(ARTIFACTS / "chat-after-stop.png"), full_page=True)
+    page.close()
