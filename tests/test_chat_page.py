@@ -126,3 +126,15 @@ def test_the_ask_endpoint_has_the_api_limits_and_plain_errors(client: TestClient
     reply = _call_ask(client, data)
     assert "event: error" in reply and says in reply
     assert "pydantic" not in reply and "validation error for" not in reply
+
+
+def test_about_this_corpus_counts_postings_as_the_figures_do(api_services: Services) -> None:
+    from ui.chat import about_markdown
+
+    served = ServedIndex(api_services)
+    corpus = served.corpus()
+    about = about_markdown(served)
+    for role, label in (("data_scientist", "Data scientist"), ("ml_engineer", "ML engineer")):
+        assert f"{label} {corpus.figures(role).n}" in about
+    assert "data_scientist" not in about and "packaged:" not in about and "job postings " in about.lower()
+    served.close()

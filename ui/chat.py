@@ -84,10 +84,13 @@ def about_markdown(served: ServedIndex) -> str:
     except AssistantError as exc:
         return str(exc)
     kinds = ", ".join(f"{KIND_LABELS.get(k, k).lower()}s {v}" for k, v in sorted(manifest["kind"].items()))
-    roles = ", ".join(f"{role_label(k)} {v}" for k, v in sorted(manifest["role_family"].items(), key=lambda kv: -kv[1])
-                      if k != "other")
+    corpus = served.corpus()
+    counts = sorted(((corpus.figures(r).n, r) for r in corpus.roles_present), reverse=True)
+    roles = ", ".join(f"{role_label(r)} {n}" for n, r in counts if r != "other")
+    other = corpus.figures("other").n if "other" in corpus.roles_present else 0
     return (f"**Documents:** {manifest['documents']} ({kinds}); **passages:** {manifest['chunks']}  \n"
-            f"**Documents by role** (from their titles; a posting whose title names no role counts as other): {roles}  \n"
+            f"**Job postings by role**, as the figures count them (the role their title names): {roles}"
+            + (f"; {other} name none of these roles" if other else "") + "  \n"
             f"**Embedding model:** {model_label(manifest['embedding_model'])}  \n"
             f"**Answers:** {served.services.settings.backend} backend  \n**Last refresh:** {manifest['last_refresh']}")
 
