@@ -113,7 +113,8 @@ def test_posting_text_is_escaped(settings: Settings, tmp_path: Path) -> None:
     served = ServedIndex(services)
     rendered = posting_check(served, f"{ML_POSTING}\n{script} {img}").html
     served.close()
-    assert "p99" in rendered  # the planted posting is the closest one
+    # The planted posting is the closest one, shown by title and company, never by its id.
+    assert "Machine Learning Engineer · Evil &lt;b&gt;Corp&lt;/b&gt;" in rendered and "p99" not in rendered
     assert "<script" not in rendered and "<img" not in rendered and "<b>" not in rendered
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered and "&lt;img src=x onerror=alert(1)&gt;" in rendered
     assert "Evil &lt;b&gt;Corp&lt;/b&gt;" in rendered
@@ -130,7 +131,15 @@ def test_the_chat_page_builds_with_the_new_tabs(api_services: Services) -> None:
         assert client.get("/").status_code == 200
         config = client.get("/config").json()
     labels = {c["props"].get("label") for c in config["components"]}
-    assert {"Chat", "Compare roles", "Check a posting", "Admin"} <= labels
+    assert {"Chat", "Compare roles", "Check a posting"} <= labels
+    # The Admin tab is there only when uploads are turned on, and then asks for the token first.
+    assert "Admin" not in labels and not api_services.settings.admin_token.get_secret_value()
+    api_services.settings = type(api_services.settings)(**{**api_services.settings.model_dump(), "admin_token": "t0ken"})
+    with TestClient(make_app(api_services)) as client:
+        components = client.get("/config").json()["components"]
+    by_label = {c["props"].get("label"): c for c in components}
+    assert "Admin" in by_label and "Admin token" in by_label
+    assert any(c["type"] == "column" and c["props"].get("visible") is False for c in components)  # the form, hidden
     # Only the chat's "ask" is offered to API clients; /api/stats and /api/classify serve scripts.
     public = {d.get("api_name") for d in config["dependencies"] if d.get("api_visibility", "public") == "public"}
     assert public == {"ask"}

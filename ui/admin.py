@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
@@ -62,27 +63,39 @@ def _code(text: str) -> str:
 
 
 def admin_tab(served: ServedIndex) -> None:
-    enabled = bool(served.services.settings.admin_token.get_secret_value())
+    """Only on a server with uploads turned on, and the form only after a valid token."""
+    if not served.services.settings.admin_token.get_secret_value():
+        return  # no tab that looks usable; the server also refuses Gradio's upload route
     with gr.Tab("Admin"):
         gr.Markdown(
             "Add or refresh postings: upload a JSONL, JSON or CSV file and the index is refreshed; "
             "unchanged postings cost nothing. A file with invalid records is refused as a whole "
             "unless you choose to skip them, and the index stays as it was."
-            + ("" if enabled else "\n\n**Uploads are turned off:** start the server with ASSISTANT_ADMIN_TOKEN set.")
         )
-        if not enabled:
-            return  # no form that looks usable, and the server refuses Gradio's upload route
-        token = gr.Textbox(label="Admin token", type="password", max_lines=1)
-        upload = gr.File(label="Postings file", file_types=list(UPLOAD_SUFFIXES), type="filepath")
-        with gr.Row():
-            skip = gr.Checkbox(label="Skip invalid records (ingest the valid ones, list the rest)")
-            sync = gr.Checkbox(label="Remove postings that are gone from this file's previous upload")
-        run = gr.Button("Upload and refresh", variant="primary")
-        result = gr.Markdown()
+        with gr.Row(equal_height=True):
+            token = gr.Textbox(label="Admin token", type="password", max_lines=1, scale=3)
+            unlock = gr.Button("Continue", variant="secondary", scale=1)
+        refused = gr.Markdown()
+        with gr.Column(visible=False) as form:
+            upload = gr.File(label="Postings file", file_types=list(UPLOAD_SUFFIXES), type="filepath")
+            with gr.Row():
+                skip = gr.Checkbox(label="Skip invalid records (ingest the valid ones, list the rest)")
+                sync = gr.Checkbox(label="Remove postings that are gone from this file's previous upload")
+            run = gr.Button("Upload and refresh", variant="primary")
+            result = gr.Markdown()
+
+        def check(t: str) -> tuple[str, Any]:
+            try:
+                check_admin(served.services.settings, t)
+            except AdminRefused as exc:
+                return f"**Refused:** {exc}", gr.update(visible=False)
+            return "", gr.update(visible=True)
 
         def submit(t: str, p: str | None, s: bool, y: bool, progress: gr.Progress = gr.Progress()) -> str:
             return upload_markdown(served, t, p, s, y, progress)
 
-        # Scripts use POST /api/postings; this event only serves the tab.
+        for event in (unlock.click, token.submit):
+            event(check, inputs=token, outputs=[refused, form], api_visibility="private")
+        # Scripts use POST /api/postings; this event only serves the tab (and checks the token again).
         run.click(submit, inputs=[token, upload, skip, sync], outputs=result, concurrency_limit=1,
                   api_visibility="private")
