@@ -60,6 +60,14 @@ class Support:
     status: Literal["supported", "replaced", "added"]
 
 
+@dataclass(frozen=True)
+class FiguresAsked:
+    """The roles and skills a figures answer counts: what a page shows as a table beside it."""
+
+    roles: list[str]
+    skills: list[str] = field(default_factory=list)
+
+
 @dataclass
 class Answer:
     question: str
@@ -71,6 +79,7 @@ class Answer:
     query: str = ""  # what was searched: the question, or its rewrite with the conversation
     supports: list[Support] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # answer sentences no source backs, and why
+    figures: FiguresAsked | None = None
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)

@@ -12,6 +12,7 @@ from assistant.analytics import ROLE_LABELS, Corpus, with_article
 from assistant.answer import (
     DECLINE,
     Answer,
+    FiguresAsked,
     Source,
     build_messages,
     check_citations,
@@ -118,7 +119,8 @@ class CorpusAnswerer:
         own_words = "" if is_decline(words) else words
         if self.chat is None or not passages:
             text = f"{lead} {own_words}".strip()
-            yield from stated(Answer(question, text, sources, self.backend, False, timings, query=query), retrieved)
+            yield from stated(Answer(question, text, sources, self.backend, False, timings, query=query,
+                                     figures=FiguresAsked(roles, skills)), retrieved)
             return
         yield Event("token", text=lead + "\n\n")
         timings["first_token_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
@@ -134,7 +136,7 @@ class CorpusAnswerer:
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
         text = f"{lead}\n\n{checked.text or own_words}".strip()
         yield Event("done", answer=Answer(question, text, sources, self.backend, False, timings, query=query,
-                                          supports=checked.supports,
+                                          supports=checked.supports, figures=FiguresAsked(roles, skills),
                                           dropped=[f"{s} ({why})" for s, why in checked.dropped]))
 
     def _posting_check(self, question: str, asked: str) -> Iterator[Event]:

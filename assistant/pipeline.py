@@ -14,6 +14,7 @@ from assistant.answer import (
     DECLINE,
     Answer,
     Closeness,
+    FiguresAsked,
     Source,
     Support,
     build_core_messages,
@@ -231,15 +232,16 @@ class Assistant:
         """The checked answer, or a decline when no sentence of it is backed by a source.
         The figures of a comparison follow an answer, stated by code, never alone."""
         declined = not checked.supports
-        text, supports = checked.text, checked.supports
+        text, supports, asked = checked.text, checked.supports, None
         if not declined:
             for source in figures:
                 sentence = source.text.partition("\n")[2]
                 text += f"\n\n{sentence.removesuffix('.')} [{source.n}]."
                 supports = [*supports, Support(sentence, source.n, sentence, "supported")]
                 sources = [*sources, source]
+                asked = FiguresAsked(source.role.split(","))
         return Answer(question, self._decline() if declined else text, sources, self.backend,
-                      declined, timings, query=query, supports=supports,
+                      declined, timings, query=query, supports=supports, figures=asked,
                       dropped=[f"{sentence} ({why})" for sentence, why in checked.dropped])
 
     def _decline(self) -> str:

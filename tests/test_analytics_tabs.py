@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +18,18 @@ from assistant.figures import stats_json
 from assistant.settings import Settings
 from tests.conftest import build_index, posting
 from tests.fakes import HashingEmbedder, ScriptedChat
-from ui.analytics_tabs import TOP_SKILLS, check_outputs, compare_outputs, compare_roles, posting_check
+from ui.analytics_tabs import (
+    ROLE_COLORS,
+    TOP_SKILLS,
+    check_outputs,
+    compare_outputs,
+    compare_roles,
+    posting_check,
+    shown_table,
+    skills_chart,
+)
 from ui.api import make_app
+from ui.render import role_label
 from ui.served import ServedIndex
 
 ML_POSTING = """Machine Learning Engineer
@@ -45,10 +57,10 @@ def test_comparison_has_one_bar_per_skill_and_role_with_the_api_figures(served: 
     stats = stats_json(corpus, roles)
 
     assert len(result.bars) == TOP_SKILLS * 2
-    assert set(result.bars["role"]) == {"ML engineer", "data scientist"}
+    assert set(result.bars["role"]) == {"ML engineer", "Data scientist"}
     by_name = {s.name: s.id for s in corpus.taxonomy.skills.values()}
     for row in result.bars.itertuples():
-        role = next(r for r in roles if ROLE_LABELS[r] == row.role)
+        role = next(r for r in roles if role_label(r) == row.role)
         skill = by_name[row.name]
         assert row.share == pytest.approx(stats["roles"][role]["skills"][skill] * 100)
         assert row.count == stats["roles"][role]["skill_counts"][skill]
@@ -56,12 +68,24 @@ def test_comparison_has_one_bar_per_skill_and_role_with_the_api_figures(served: 
     # The top skills by their highest share in either role, the bars of one skill side by side.
     highest = result.bars.groupby("name", sort=False)["share"].max().tolist()
     assert highest == sorted(highest, reverse=True)
-    assert result.order[:2] == [f"{result.bars['name'][0]} · ML engineer", f"{result.bars['name'][0]} · data scientist"]
+    assert result.order == list(dict.fromkeys(result.bars["name"])) and len(result.order) == TOP_SKILLS
+    # The chart: grouped horizontal bars, a row per skill in that order, a bar per role in its colour.
+    spec = skills_chart(result.bars, result.order).to_dict()
+    assert spec["mark"]["type"] == "bar" and spec["encoding"]["y"]["sort"] == result.order
+    assert spec["encoding"]["yOffset"]["field"] == "role" and spec["encoding"]["x"]["field"] == "share"
+    assert spec["encoding"]["color"]["scale"]["range"][:2] == [ROLE_COLORS["ML engineer"], ROLE_COLORS["Data scientist"]]
 
     assert list(result.table.columns[:4]) == ["skill", "ML engineer %", "ML engineer count", "ML engineer n"]
     assert len(result.table) == TOP_SKILLS
     assert result.csv.suffix == ".csv" and result.csv.is_relative_to(tempfile.gettempdir())
     pd.testing.assert_frame_equal(pd.read_csv(result.csv), result.table, check_dtype=False)
+    # The tab shows one column per role headed with its n, every cell a whole percentage and a count.
+    shown = shown_table(result.table)
+    n_ml, n_ds = stats["roles"]["ml_engineer"]["n"], stats["roles"]["data_scientist"]["n"]
+    assert list(shown.columns) == ["skill", f"ML engineer (n={n_ml})", f"Data scientist (n={n_ds})"]
+    first = result.table.iloc[0]
+    assert shown.iloc[0, 1] == f"{first['ML engineer %']:.0f}% ({first['ML engineer count']})"
+    assert all(re.fullmatch(r"\d+% \(\d+\)", cell) for cell in shown.iloc[:, 1:].to_numpy().ravel())
 
 
 def test_two_roles_get_the_skills_that_separate_them_with_the_statistic(served: ServedIndex) -> None:
@@ -72,7 +96,10 @@ def test_two_roles_get_the_skills_that_separate_them_with_the_statistic(served: 
     assert "Newcombe" in notes and "95% interval" in notes
     assert "### Asked for more by ML engineer than data scientist postings" in notes
     assert f"{first['diff'] * 100:+.0f} ({first['ci95'][0] * 100:+.0f} to {first['ci95'][1] * 100:+.0f})" in notes
-    assert f"`{first['examples'][0]}`" in notes
+    # Example postings by title and company, never by id.
+    example = next(p for p in served.corpus().profiles if p.doc_id == first["examples"][0])
+    assert f"{example.title} · {example.company}".replace("-", "\\-").replace(".", "\\.") in notes
+    assert first["examples"][0] not in notes
     assert "Approximate" not in notes  # the sample index has its document table
 
 
@@ -82,7 +109,7 @@ def test_chosen_skills_and_categories(served: ServedIndex) -> None:
     assert "Choose exactly two roles" in chosen.notes
 
     categories = compare_roles(served, ["data_engineer"], view="categories")
-    assert list(categories.table.columns) == ["category", "data engineer %", "data engineer count", "data engineer n"]
+    assert list(categories.table.columns) == ["category", "Data engineer %", "Data engineer count", "Data engineer n"]
     assert len(categories.table) == 7 and categories.csv.name == "categories-data_engineer.csv"
 
 

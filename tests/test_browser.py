@@ -192,6 +192,16 @@ def test_compare_roles_shows_a_chart_a_table_and_a_csv(browser, live: Live) -> N
     csv_text = Path(download.value.path()).read_text(encoding="utf-8")
     assert csv_text.splitlines()[0].startswith("skill,") and "Python" in csv_text
     page.screenshot(path=str(ARTIFACTS / "compare-roles.png"), full_page=True)
+    # On a phone: no sideways scroll, and the chart fits the column. Its skill labels cannot
+    # overlap: each skill has a row of two 16 px bars (the chart is drawn on a canvas, so the
+    # labels themselves are not in the page to measure).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(800)
+    assert no_sideways_scroll(page)
+    canvas = page.locator(".vega-embed canvas").first.bounding_box()
+    assert canvas is not None and canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= 390, canvas
+    assert canvas["height"] >= 15 * 2 * 16, canvas  # 15 skills, two bars each
+    page.screenshot(path=str(ARTIFACTS / "compare-roles-phone.png"), full_page=True)
     page.close()
 
 

@@ -7,8 +7,8 @@ import re
 from markdown_it import MarkdownIt
 
 from assistant.answer import Source, Support
-from ui.render import answer_html, answer_text, model_label, passage_html, role_label, roles_label, source_note, \
-    source_title
+from ui.render import answer_html, answer_text, figures_table_html, model_label, passage_html, role_label, roles_label, \
+    source_note, source_title
 
 ARTICLE = Source(2, "article#3", "Data scientist vs. ML engineer — Software Engineering", "article", "ml_engineer", "",
                  "Data scientist vs. ML engineer — Software Engineering\nIt is an absolute must. Unit testing too.", 0.5)
@@ -58,3 +58,30 @@ def test_a_passage_marks_only_what_it_contains() -> None:
     assert html.count("<mark>") == 1 and "First one. <mark>Second one.</mark>" in html and 'id="t1-s1"' in html
     two = passage_html("h", "n", "Title\nFirst one. Second one. Third.", marks=["First one. Second one."])
     assert "<mark>First one. Second one.</mark> Third." in two
+
+
+def test_a_figures_answer_gets_a_table_of_the_shares_that_reads_back_as_its_text(services) -> None:  # type: ignore[no-untyped-def]
+    from assistant.analytics import Corpus, profile
+    from assistant.documents import StoredDocument
+
+    def posting(doc_id: str, role: str, text: str) -> StoredDocument:
+        return StoredDocument(doc_id, "posting", role, "", role, text)
+
+    docs = [posting(f"ml{i}", "ml_engineer", "Kubernetes and Python." if i < 8 else "Python.") for i in range(10)]
+    docs += [posting(f"ds{i}", "data_scientist", "Statistics and Python." if i else "Kubernetes, Python.")
+             for i in range(10)]
+    corpus = Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in docs])
+    two = figures_table_html(corpus, ["ml_engineer", "data_scientist"])
+    rows = re.findall(r"<tr><td>([^<]+)</td>.*?</tr>", two)
+    assert rows == ["Kubernetes", "Statistics"]  # what separates them, each direction
+    assert "<th>ML engineer <small>n=10</small></th><th>Data scientist <small>n=10</small></th>" in two
+    kubernetes = two[two.index("<td>Kubernetes"):two.index("</tr>", two.index("<td>Kubernetes"))]
+    assert re.findall(r'class="value">(\d+%)', kubernetes) == ["80%", "10%"] and "+70 pts for ML engineer" in kubernetes
+    statistics = two[two.index("<td>Statistics"):]
+    assert re.findall(r'class="value">(\d+%)', statistics)[:2] == ["0%", "90%"] and "+90 pts for Data scientist" in statistics
+    one = figures_table_html(corpus, ["data_scientist"], ["python", "statistics"])
+    assert re.findall(r"<tr><td>([^<]+)</td>", one) == ["Python", "Statistics"] and 'width:90%' in one
+    assert figures_table_html(corpus, ["data_engineer"]) == ""  # no postings of that role: no table
+    html = answer_html("Statistics 90% [1].", [FIGURES.__class__(1, "figures", "F", "figures", "", "", "F\nx", 1.0)],
+                       [], 2, table=one)
+    assert "<table" in html and answer_text(html) == "Statistics 90% [1]."

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import altair as alt
 import gradio as gr
 import pandas as pd
+from gradio.components.plot import AltairPlotData
 
 from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, StatsError, resolve_roles
 from assistant.answer import Source
@@ -28,7 +30,7 @@ from assistant.errors import AssistantError
 from assistant.figures import stats_json
 from assistant.roles import ROLE_FAMILIES
 from assistant.skills import CATEGORIES
-from ui.render import sources_html
+from ui.render import role_label, sources_html
 from ui.served import ServedIndex
 
 View = Literal["skills", "categories"]
@@ -37,9 +39,9 @@ TOP_SKILLS = 15
 MIN_WORDS = 8  # fewer words than this is not a job description worth classifying
 # One colour per role whatever else is chosen, so a role keeps its colour between comparisons.
 ROLE_COLORS = {
-    "ML engineer": "#4C78A8", "data scientist": "#F58518", "data engineer": "#54A24B", "data analyst": "#E45756",
-    "MLOps / AI engineer": "#72B7B2", "research scientist": "#B279A2", "business analyst": "#9D755D",
-    "other": "#BAB0AC",
+    "ML engineer": "#4C78A8", "Data scientist": "#F58518", "Data engineer": "#54A24B", "Data analyst": "#E45756",
+    "MLOps / AI engineer": "#72B7B2", "Research scientist": "#B279A2", "Business analyst": "#9D755D",
+    "Other": "#BAB0AC",
 }
 BARS = ("name", "role", "share", "count", "n", "bar")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
@@ -81,11 +83,9 @@ def compare_roles(served: ServedIndex, roles: Sequence[str], skills: Sequence[st
             corpus.taxonomy.skills, key=lambda s: -max(figures[r]["skills"][s] for r in chosen_roles))[:TOP_SKILLS]
         rows = [(corpus.taxonomy.skills[s].name, {r: (figures[r]["skills"][s], figures[r]["skill_counts"][s])
                                                   for r in chosen_roles}) for s in ids]
-    # BarPlot in Gradio 6.31 stacks bars that share an x value and has no grouped mode, so
-    # each bar gets its own x ("Python · ML engineer") and the role's colour; `order` puts
-    # the bars of one skill side by side, the skills by their highest share.
+    # One row per bar: the skill, its role (as people write it) and that role's share.
     bars = pd.DataFrame(
-        [(name, ROLE_LABELS[r], _percent(share), count, figures[r]["n"], f"{name} · {ROLE_LABELS[r]}")
+        [(name, role_label(r), _percent(share), count, figures[r]["n"], f"{name} · {role_label(r)}")
          for name, by_role in rows for r, (share, count) in by_role.items()],
         columns=list(BARS),
     )
@@ -93,17 +93,55 @@ def compare_roles(served: ServedIndex, roles: Sequence[str], skills: Sequence[st
     table = pd.DataFrame(
         [[name, *(v for r in chosen_roles for v in (_percent(by_role[r][0]), by_role[r][1], figures[r]["n"]))]
          for name, by_role in rows],
-        columns=[first, *(f"{ROLE_LABELS[r]} {c}" for r in chosen_roles for c in ("%", "count", "n"))],
+        columns=[first, *(f"{role_label(r)} {c}" for r in chosen_roles for c in ("%", "count", "n"))],
     )
+    titles = {p.doc_id: f"{p.title} · {p.company}" if p.company else p.title for p in corpus.profiles}
     return Comparison(bars, table, write_csv(table, f"{view}-{'-vs-'.join(chosen_roles)}.csv"),
-                      comparison_markdown(stats, chosen_roles, explicit=bool(chosen_skills)), list(bars["bar"]))
+                      comparison_markdown(stats, chosen_roles, explicit=bool(chosen_skills), titles=titles),
+                      list(dict.fromkeys(bars["name"])))
 
 
-def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: bool) -> str:
+def shown_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as the tab shows it: one column per role headed with its n, each cell
+    "13% (1)", the same way everywhere (the CSV keeps the numbers apart)."""
+    first, *rest = table.columns
+    roles = [c.removesuffix(" %") for c in rest if c.endswith(" %")]
+    shown = pd.DataFrame({first: table[first]})
+    for role in roles:
+        n = int(table[f"{role} n"].iloc[0]) if len(table) else 0
+        shown[f"{role} (n={n})"] = [f"{share:.0f}% ({count})" for share, count in
+                                    zip(table[f"{role} %"], table[f"{role} count"], strict=True)]
+    return shown
+
+
+def skills_chart(bars: pd.DataFrame, order: Sequence[str]) -> alt.Chart:
+    """Grouped horizontal bars: one row per skill (in `order`), one bar per role in its own
+    colour. Horizontal, so long skill names stay readable on a phone."""
+    roles = list(dict.fromkeys(bars["role"]))
+    colours = alt.Scale(domain=roles, range=[ROLE_COLORS.get(r, "#888888") for r in roles])
+    return alt.Chart(bars).mark_bar(cornerRadiusEnd=2).encode(
+        y=alt.Y("name:N", sort=list(order), title=None, axis=alt.Axis(labelLimit=150)),
+        yOffset=alt.YOffset("role:N", sort=roles),
+        x=alt.X("share:Q", title="Share of postings (%)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("role:N", scale=colours, title=None, legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("name:N", title="Skill"), alt.Tooltip("role:N", title="Role"),
+                 alt.Tooltip("share:Q", title="Share (%)"), alt.Tooltip("count:Q", title="Postings"),
+                 alt.Tooltip("n:Q", title="of")],
+    ).properties(width=720, height=max(160, 16 * len(bars) + 40))
+
+
+def chart_value(chart: alt.Chart) -> AltairPlotData:
+    """The chart as gr.Plot's data for a Gradio-made bar chart: the page then fits its width
+    to the column (at most the chart's own), on a phone too, and themes it."""
+    return AltairPlotData(plot=chart.to_json(), chart="bar")
+
+
+def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: bool,
+                        titles: dict[str, str] | None = None) -> str:
     """What was counted, and with two roles the skills that separate them both ways."""
     lines = [f"**{stats['postings']} postings** in the index. A posting counts for a skill when its text mentions "
              "it; its role comes from its title. Role sizes: "
-             + ", ".join(f"{_md(ROLE_LABELS[r])} n={stats['roles'][r]['n']}" for r in roles) + "."]
+             + ", ".join(f"{_md(role_label(r))} n={stats['roles'][r]['n']}" for r in roles) + "."]
     if not stats["exact"]:
         lines.append("**Approximate:** this index predates the document table, so postings are rebuilt from their "
                      "chunks. Refresh the index for exact counts.")
@@ -130,7 +168,7 @@ def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: b
                 f"| {_md(c['name'])} | {c['share_a']:.0%} ({c['count_a']}/{c['n_a']}) "
                 f"| {c['share_b']:.0%} ({c['count_b']}/{c['n_b']}) "
                 f"| {c['diff'] * 100:+.0f} ({low * 100:+.0f} to {high * 100:+.0f}) "
-                f"| {', '.join(_code(e) for e in c['examples'])} |"
+                f"| {'; '.join(_md((titles or {}).get(e, e)) for e in c['examples'])} |"
             )
         lines.append("\n".join(rows))
     lines.append(f"**Statistic:** {_md(comparison['statistic'])}. Only skills whose interval lies above zero are "
@@ -139,14 +177,15 @@ def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: b
 
 
 def compare_outputs(served: ServedIndex, roles: Sequence[str] | None, skills: Sequence[str] | None,
-                    view: View) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str | None, str, list[str]]:
+                    view: View) -> tuple[AltairPlotData | None, pd.DataFrame | None, str | None, str, list[str]]:
     """What the Compare tab shows: chart, table, CSV, notes and the bars' order, or the
     reason there are none."""
     try:
         result = compare_roles(served, roles or [], skills or [], view)
     except AssistantError as exc:
         return None, None, None, f"**Cannot compare:** {_md(str(exc))}", []
-    return result.bars, result.table, str(result.csv), result.notes, result.order
+    chart = chart_value(skills_chart(result.bars, result.order))
+    return chart, shown_table(result.table), str(result.csv), result.notes, result.order
 
 
 def posting_check(served: ServedIndex, text: str) -> CheckView:
@@ -160,7 +199,7 @@ def posting_check(served: ServedIndex, text: str) -> CheckView:
         check = served.posting_check(text)
     except AssistantError as exc:
         return CheckView(f"<p><b>Cannot check this posting:</b> {html.escape(str(exc))}</p>", _empty_fits())
-    fits = pd.DataFrame([(ROLE_LABELS[f.role], _percent(f.probability), f.n) for f in check.result.fits],
+    fits = pd.DataFrame([(role_label(f.role), _percent(f.probability), f.n) for f in check.result.fits],
                         columns=["role", "probability", "n"])
     return CheckView(check_html(check), fits)
 
@@ -245,7 +284,7 @@ def compare_tab(served: ServedIndex) -> None:
     with gr.Tab("Compare roles") as tab:
         gr.Markdown("Which skills the postings of each role ask for, counted over every indexed posting.")
         with gr.Row():
-            roles = gr.Dropdown([(ROLE_LABELS[r], r) for r in ROLE_FAMILIES], value=DEFAULT_ROLES, multiselect=True,
+            roles = gr.Dropdown([(role_label(r), r) for r in ROLE_FAMILIES], value=DEFAULT_ROLES, multiselect=True,
                                 label="Roles", scale=2)
             skills = gr.Dropdown([(s.name, s.id) for s in taxonomy.skills.values()], value=[], multiselect=True,
                                  label=f"Skills (none: the {TOP_SKILLS} most asked for)", scale=3)
@@ -254,24 +293,18 @@ def compare_tab(served: ServedIndex) -> None:
         with gr.Row():
             run = gr.Button("Compare", variant="primary")
             download = gr.DownloadButton("Download CSV", value=None, variant="secondary")
-        chart = gr.BarPlot(x="bar", y="share", color="role", x_title=" ", y_title="Share of postings (%)",
-                           y_lim=[0, 100], color_map=ROLE_COLORS, color_title="Role", x_label_angle=-40, height=420,
-                           tooltip=["name", "role", "share", "count", "n"], show_label=False)
-        table = gr.Dataframe(label="Share of postings (%) and counts", interactive=False, wrap=True)
-        notes = gr.Markdown()
-
-        order = gr.State([])
+        chart = gr.Plot(show_label=False)
+        table = gr.Dataframe(label="Share of each role's postings that mention it (and how many)", interactive=False,
+                             wrap=True)
+        notes = gr.Markdown(elem_classes="compare-notes")
 
         def show(r: list[str] | None, s: list[str] | None, v: View) -> tuple[Any, ...]:
-            return compare_outputs(served, r, s, v)
+            return compare_outputs(served, r, s, v)[:4]
 
-        # The bars' order is set once the new rows are in: the chart redraws on a new `sort`
-        # with whatever rows it holds at that moment, so both in one update can show the
-        # previous rows. /api/stats serves scripts; these events only serve the tab.
+        # /api/stats serves scripts; these events only serve the tab.
         for trigger in (run.click, view.change, tab.select):
-            trigger(show, inputs=[roles, skills, view], outputs=[chart, table, download, notes, order],
-                    api_visibility="private",
-                    ).then(lambda o: gr.BarPlot(sort=o), inputs=order, outputs=chart, api_visibility="private")
+            trigger(show, inputs=[roles, skills, view], outputs=[chart, table, download, notes],
+                    api_visibility="private")
 
 
 def check_tab(served: ServedIndex) -> None:

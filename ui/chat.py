@@ -19,7 +19,17 @@ from assistant.feedback import Feedback
 from assistant.roles import ROLE_FAMILIES
 from assistant.store import read_manifest
 from ui.messages import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, message_text
-from ui.render import CHIP_SCRIPT, CSS, KIND_LABELS, answer_html, answer_text, model_label, role_label, sources_html
+from ui.render import (
+    CHIP_SCRIPT,
+    CSS,
+    KIND_LABELS,
+    answer_html,
+    answer_text,
+    figures_table_html,
+    model_label,
+    role_label,
+    sources_html,
+)
 from ui.served import FairQueue, ServedIndex, queue_for, waiting
 
 EXAMPLES = [
@@ -153,7 +163,7 @@ def answering(served: ServedIndex, queue: FairQueue, message: str, history: list
                     shown[-1] = {"role": "assistant", "content": inert(streamed)}
                     yield shown, None
                 elif event.answer is not None:
-                    shown[-1] = {"role": "assistant", "content": finished_html(event.answer, len(shown) - 1)}
+                    shown[-1] = {"role": "assistant", "content": finished_html(served, event.answer, len(shown) - 1)}
                     yield shown, event.answer
         finally:
             line.done(ticket)
@@ -166,8 +176,10 @@ WRITING = "*Writing…*"
 STOPPED = "*Stopped: this answer is unfinished and was not checked against its sources.*"
 
 
-def finished_html(answer: Answer, turn: int) -> str:
-    html = answer_html(answer.answer, answer.sources, answer.supports, turn)
+def finished_html(served: ServedIndex, answer: Answer, turn: int) -> str:
+    asked = answer.figures
+    table = figures_table_html(served.corpus(), asked.roles, asked.skills) if asked and not answer.declined else ""
+    html = answer_html(answer.answer, answer.sources, answer.supports, turn, table)
     if answer.query and answer.query.strip() != answer.question.strip():
         # A follow-up was searched with words from the conversation: say which.
         html = html.replace('<div class="answer">', f'<div class="answer"><p class="searched">Searched: '

@@ -12,13 +12,14 @@ import html
 import re
 from collections.abc import Sequence
 
-from assistant.analytics import ROLE_LABELS
+from assistant.analytics import ROLE_LABELS, Corpus
 from assistant.answer import Source, Support
 
 KIND_LABELS = {"article": "Article", "posting": "Job posting", "role": "Role definition", "figures": "Corpus figures"}
 _CITATION = re.compile(r"\s?\[(\d+)\]")
 _SOURCES_BLOCK = re.compile(r"<details class=\"msg-sources\".*?</details>\s*</div>\s*$", re.S)
 _TAG = re.compile(r"<[^>]+>")
+_TABLE = re.compile(r'<table class="figures">.*?</table>', re.S)
 
 # Clicking a chip opens its passage (and the sources around it) and brings it into view.
 CHIP_SCRIPT = """<script>
@@ -48,6 +49,18 @@ details.src summary { cursor: pointer; }
 details.src .kind { color: var(--body-text-color-subdued); font-size: 0.85em; }
 details.src .text { white-space: pre-wrap; font-size: 0.9em; margin-top: 4px; overflow-wrap: anywhere; }
 details.src mark { background: #fde68a; color: #111; padding: 0 1px; }
+table.figures { border-collapse: collapse; margin: 0.4em 0 0.6em; font-size: 0.88em; width: 100%; }
+table.figures caption { text-align: left; color: var(--body-text-color-subdued); font-size: 0.95em; padding-bottom: 2px; }
+table.figures th, table.figures td { padding: 2px 6px; border-bottom: 1px solid var(--border-color-primary);
+  text-align: left; vertical-align: middle; }
+table.figures td.share { position: relative; min-width: 4.5em; }
+table.figures .bar { position: absolute; left: 0; top: 20%; height: 60%; background: var(--color-accent-soft);
+  border-radius: 2px; z-index: 0; }
+table.figures .value { position: relative; z-index: 1; }
+/* The Compare tab's tables scroll sideways on a phone instead of breaking words letter by letter. */
+.compare-notes table { display: block; overflow-x: auto; max-width: 100%; }
+.compare-notes th, .compare-notes td { white-space: nowrap; }
+.compare-notes td:last-child { white-space: normal; min-width: 16em; }
 .sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
 .sources summary { cursor: pointer; }
 .sources .text { white-space: pre-wrap; font-size: 0.9em; }
@@ -126,7 +139,44 @@ def sources_html(sources: Sequence[Source], *, numbered: bool = True, empty: str
         for s in sources) + "</div>"
 
 
-def answer_html(text: str, sources: Sequence[Source], supports: Sequence[Support], turn: int) -> str:
+def figures_table_html(corpus: Corpus, roles: Sequence[str], skills: Sequence[str] = (), top: int = 5) -> str:
+    """The figures of an answer as a table with a bar for each share: for two roles the
+    skills that separate them (difference in share with its 95% interval), otherwise each
+    role's share of the skills asked about (or its most common ones)."""
+    names = corpus.taxonomy.skills
+    figures = [corpus.figures(r) for r in roles if corpus.figures(r).n]
+    if not figures:
+        return ""
+    head = "".join(f"<th>{html.escape(role_label(f.role))} <small>n={f.n}</small></th>" for f in figures)
+    rows: list[str] = []
+    if len(figures) == 2 and not skills:
+        a, b = figures
+        head += "<th>Difference <small>(95% interval)</small></th>"
+        for more, less in ((a, b), (b, a)):
+            for c in corpus.contrast(more.role, less.role, top=top):
+                rows.append(f"<tr><td>{html.escape(names[c.skill].name)}</td>{_share_cell(a.share(c.skill))}"
+                            f"{_share_cell(b.share(c.skill))}<td>+{c.diff * 100:.0f} pts for "
+                            f"{html.escape(role_label(more.role))} <small>({c.ci95[0] * 100:.0f} to "
+                            f"{c.ci95[1] * 100:.0f})</small></td></tr>")
+        caption = "Skills one role's postings ask for clearly more often than the other's"
+    else:
+        chosen = list(skills) or sorted(names, key=lambda s: -max(f.share(s) for f in figures))[:top * 2]
+        rows = [f"<tr><td>{html.escape(names[s].name)}</td>" + "".join(_share_cell(f.share(s)) for f in figures)
+                + "</tr>" for s in chosen]
+        caption = "Share of postings that mention each skill"
+    if not rows:
+        return ""
+    return (f'<table class="figures"><caption>{caption}</caption><thead><tr><th>Skill</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _share_cell(share: float) -> str:
+    return (f'<td class="share"><span class="bar" style="width:{share * 100:.0f}%"></span>'
+            f"<span class=\"value\">{share:.0%}</span></td>")
+
+
+def answer_html(text: str, sources: Sequence[Source], supports: Sequence[Support], turn: int,
+                table: str = "") -> str:
     """An answer whose [n] are chips for its own sources, then those sources: the cited ones
     first, marked, with the sentences that back the answer highlighted; the others folded."""
     by_n = {s.n: s for s in sources}
@@ -145,6 +195,7 @@ def answer_html(text: str, sources: Sequence[Source], supports: Sequence[Support
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     # Escaping leaves "[n]" as it is, for the chips to replace.
     body = "".join(f"<p>{_CITATION.sub(chip, html.escape(p.strip()))}</p>" for p in paragraphs).replace("\n", " ")
+    body += table
     if not sources:
         return f'<div class="answer">{body}</div>'
     marks: dict[int, list[str]] = {}
@@ -170,7 +221,7 @@ def answer_text(content: str) -> str:
     history sends back, and what feedback records."""
     if not content.startswith('<div class="answer">'):
         return content
-    content = _SOURCES_BLOCK.sub("", content)
+    content = _TABLE.sub("", _SOURCES_BLOCK.sub("", content))
     content = re.sub(r' ?<a class="chip"[^>]*>(\d+)</a>', r" [\1]", content)
     content = content.replace("</p>", "\n\n")
     return html.unescape(_TAG.sub("", content)).strip()
