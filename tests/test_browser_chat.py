@@ -102,3 +102,18 @@ def test_stop_ends_an_answer_and_what_is_typed_meanwhile_is_kept(browser, live: 
     watch_answer(page, live)
     page.screenshot(path=str(ARTIFACTS / "chat-after-stop.png"), full_page=True)
     page.close()
+
+
+def test_a_figures_answer_shows_its_table(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live.url + "/")
+    live.chat.enqueue("The article says ML engineers need machine learning [{n:=machine}].")
+    ask(page, "Which skills separate ML engineers from data scientists?")
+    table = page.locator("[data-testid='bot']").last.locator("table.figures")
+    expect(table).to_be_visible(timeout=30_000)
+    headers = table.locator("th").all_inner_texts()
+    assert headers[:3] == ["Skill", "ML engineer n=8", "Data scientist n=9"] or \
+        (headers[0] == "Skill" and "ML engineer" in headers[1] and "Data scientist" in headers[2]), headers
+    assert table.locator("tbody tr").count() >= 2 and "pts for" in table.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "chat-figures.png"), full_page=True)
+    page.close()

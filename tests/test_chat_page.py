@@ -138,3 +138,13 @@ def test_about_this_corpus_counts_postings_as_the_figures_do(api_services: Servi
         assert f"{label} {corpus.figures(role).n}" in about
     assert "data_scientist" not in about and "packaged:" not in about and "job postings " in about.lower()
     served.close()
+
+
+def test_a_figures_answer_is_shown_with_its_table(api_services: Services, chat: ScriptedChat) -> None:
+    chat.enqueue("The article says ML engineers need machine learning [{n:=machine}].")
+    served = ServedIndex(api_services)
+    final = list(respond(served, FairQueue(), "Which skills separate ML engineers from data scientists?", []))[-1]
+    content = final[-1]["content"]
+    assert content.startswith('<div class="answer">') and '<table class="figures">' in content
+    assert "Skills ML engineer postings ask for more" in answer_text(content) and "<table" not in answer_text(content)
+    served.close()

@@ -54,7 +54,7 @@ table.figures caption { text-align: left; color: var(--body-text-color-subdued);
 table.figures th, table.figures td { padding: 2px 6px; border-bottom: 1px solid var(--border-color-primary);
   text-align: left; vertical-align: middle; }
 table.figures td.share { position: relative; min-width: 4.5em; }
-table.figures .bar { position: absolute; left: 0; top: 20%; height: 60%; background: var(--color-accent-soft);
+table.figures .bar { position: absolute; left: 0; top: 20%; height: 60%; background: var(--color-accent); opacity: 0.3;
   border-radius: 2px; z-index: 0; }
 table.figures .value { position: relative; z-index: 1; }
 /* The Compare tab's tables scroll sideways on a phone instead of breaking words letter by letter. */
