@@ -38,7 +38,7 @@ def test_chat_json_matches_ask(client: TestClient, chat: ScriptedChat) -> None:
     answer = client.post("/api/chat", json={"message": "What skills do ML engineers need?"}).json()
     assert answer["answer"] == chat.sent[-1] and answer["backend"] == "local"
     assert set(answer) == {"question", "answer", "sources", "backend", "declined", "timings", "query", "supports",
-                           "dropped"}
+                           "dropped", "figures"}
     cited = int(re.findall(r"\[(\d+)\]", answer["answer"])[0])
     assert answer["supports"] == [{"sentence": answer["answer"], "source": cited, "status": "supported",
                                    "evidence": answer["supports"][0]["evidence"]}]
