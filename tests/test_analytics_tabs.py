@@ -158,7 +158,7 @@ def test_the_chat_page_builds_with_the_new_tabs(api_services: Services) -> None:
         assert client.get("/").status_code == 200
         config = client.get("/config").json()
     labels = {c["props"].get("label") for c in config["components"]}
-    assert {"Chat", "Compare roles", "Check a posting"} <= labels
+    assert {"Chat", "Compare", "Check posting"} <= labels
     # The Admin tab is there only when uploads are turned on, and then asks for the token first.
     assert "Admin" not in labels and not api_services.settings.admin_token.get_secret_value()
     api_services.settings = type(api_services.settings)(**{**api_services.settings.model_dump(), "admin_token": "t0ken"})

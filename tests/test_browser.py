@@ -182,7 +182,7 @@ def test_the_admin_tab_uploads_postings_and_shows_the_summary(browser, live: Liv
 def test_compare_roles_shows_a_chart_a_table_and_a_csv(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(live.url + "/")
-    page.get_by_role("tab", name="Compare roles").click()
+    page.get_by_role("tab", name="Compare").click()
     page.get_by_role("button", name="Compare").click()
     expect(page.get_by_text("Asked for more by ML engineer than data scientist postings")).to_be_visible(timeout=20_000)
     expect(page.get_by_text("Python", exact=True).first).to_be_visible()  # a cell of the table

@@ -117,3 +117,34 @@ def test_a_figures_answer_shows_its_table(browser, live: Live) -> None:  # type:
     assert table.locator("tbody tr").count() >= 2 and "pts for" in table.inner_text()
     page.screenshot(path=str(ARTIFACTS / "chat-figures.png"), full_page=True)
     page.close()
+
+
+INTERNAL = re.compile(r"\b(ml_engineer|data_scientist|data_engineer|mlops_ai_engineer|packaged:|article#\d|sample-\d+|"
+                      r"p\d+#\d)\b")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_tab_reads_without_internal_ids(browser, live: Live, width: int) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(live.url + "/")
+    expect(page.get_by_text("Do ML engineers need to know statistics?").first).to_be_visible()
+    page.get_by_text("About this corpus").click()
+    expect(page.get_by_text("Job postings by role")).to_be_visible()
+    shots = {"chat": None}
+    for tab in ("Compare", "Check posting", "Admin"):
+        page.get_by_role("tab", name=tab).click()
+        if tab == "Compare":
+            expect(page.get_by_text("Asked for more by ML engineer").first).to_be_visible(timeout=20_000)
+        if tab == "Check posting":
+            page.get_by_label("Job description").fill(
+                "Machine Learning Engineer. Responsibilities: deploy PyTorch models with Docker and Kubernetes, "
+                "build CI/CD for training pipelines, monitor drift. Requirements: Python, AWS, 3+ years of experience.")
+            page.get_by_role("button", name="Check", exact=True).click()
+            expect(page.get_by_text(re.compile("Reads most like"))).to_be_visible(timeout=20_000)
+        shots[tab] = tab
+        visible = page.locator("body").inner_text()
+        assert not INTERNAL.search(visible), (tab, INTERNAL.search(visible).group(0))
+        name = tab.lower().replace(" ", "-")
+        page.screenshot(path=str(ARTIFACTS / f"tab-{name}-{width}.png"), full_page=True)
+        assert no_sideways_scroll(page), tab
+    page.close()

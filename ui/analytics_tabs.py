@@ -281,7 +281,7 @@ def _code(text: str) -> str:
 
 def compare_tab(served: ServedIndex) -> None:
     taxonomy = served.services.taxonomy
-    with gr.Tab("Compare roles") as tab:
+    with gr.Tab("Compare") as tab:
         gr.Markdown("Which skills the postings of each role ask for, counted over every indexed posting.")
         with gr.Row():
             roles = gr.Dropdown([(role_label(r), r) for r in ROLE_FAMILIES], value=DEFAULT_ROLES, multiselect=True,
@@ -308,7 +308,7 @@ def compare_tab(served: ServedIndex) -> None:
 
 
 def check_tab(served: ServedIndex) -> None:
-    with gr.Tab("Check a posting"):
+    with gr.Tab("Check posting"):
         gr.Markdown("Paste a job description: see which role its content reads like (whatever its title says), "
                     "why, the closest postings in the index and what the article says about that role.")
         with gr.Row(equal_height=False):

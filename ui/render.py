@@ -57,6 +57,8 @@ table.figures td.share { position: relative; min-width: 4.5em; }
 table.figures .bar { position: absolute; left: 0; top: 20%; height: 60%; background: var(--color-accent); opacity: 0.3;
   border-radius: 2px; z-index: 0; }
 table.figures .value { position: relative; z-index: 1; }
+/* Every tab fits a phone's width instead of hiding behind the overflow menu. */
+@media (max-width: 480px) { .tab-container button { padding-left: 7px !important; padding-right: 7px !important; } }
 /* The Compare tab's tables scroll sideways on a phone instead of breaking words letter by letter. */
 .compare-notes table { display: block; overflow-x: auto; max-width: 100%; }
 .compare-notes th, .compare-notes td { white-space: nowrap; }
