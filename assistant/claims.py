@@ -137,8 +137,15 @@ def _sentence_verdict(sentence: str, pool: list[Source], by_n: dict[int, Source]
     checked clause by clause, each against what it cites, so one side cannot borrow the
     other side's source."""
     clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
+    whole = _best_support(_CITATION.sub("", sentence).strip(), pool)
     if len(clauses) < 2 or sum(1 for c in clauses if roles_named(c)) < 2:
-        return _best_support(_CITATION.sub("", sentence).strip(), pool)
+        return whole
+    # A source's own two-sided sentence, quoted as it is (its roles named in the same
+    # order), borrows nothing ("...; that is more typical of data scientists" has too few
+    # words to check as a clause of its own).
+    roles = roles_named(_CITATION.sub("", sentence))
+    if whole.ok and whole.coverage >= 0.95 and len(roles) >= 2 and roles_named(whole.evidence) == roles:
+        return whole
     verdicts = []
     for clause in clauses:
         cited = [by_n[int(n)] for n in _CITATION.findall(clause) if int(n) in by_n]

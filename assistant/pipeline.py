@@ -177,9 +177,9 @@ class Assistant:
         # A posting whose company the question names comes first.
         postings = sorted((h for h in hits if h.kind != "article"),
                           key=lambda h: not (h.company and h.company.lower() in asked.lower()))
-        extra = sources_from(postings[: max(0, self.prompt_sources - 1)], start=len(core) + 1) \
-            if postings and self._needs_postings(asked, hits) else []
-        figures = self._figures(asked, len(core) + len(extra) + 1)
+        retrieved_postings = sources_from(postings[: max(0, self.prompt_sources - 1)], start=len(core) + 1)
+        extra = retrieved_postings if postings and self._needs_postings(asked, hits) else []
+        figures = self._figures(asked, len(core) + len(retrieved_postings) + 1)
         yield Event("sources", sources=[*shown, *extra, *figures])
         given = [*core, *extra]
         prepare = getattr(chat, "prepare", None)  # a model that can keep the prefix evaluated
@@ -190,10 +190,14 @@ class Assistant:
             retrieved = time.perf_counter()
         streamed = yield from self._tokens(chat, build_core_messages(asked, core, extra, history), timings, retrieved)
         text, _ = check_citations(streamed, len(given))
-        checked = grounded(drop_obeyed(text, [s.text for s in given], asked), given, asked, query, self.skills_in,
-                           evidence=[*shown, *extra], closeness=self.closeness)
+        # An answer the sources do not back falls back to the retrieved sentences, the
+        # postings' and role notes' too ("Do ML engineers need statistics?" has its answer
+        # in a role note), though the model was given only the article.
+        pool = [*core, *retrieved_postings]  # `extra` is all of `retrieved_postings` or none of it
+        checked = grounded(drop_obeyed(text, [s.text for s in given], asked), pool, asked, query, self.skills_in,
+                           evidence=[*shown, *retrieved_postings], closeness=self.closeness)
         cited = {s.source for s in checked.supports} | {int(n) for n in re.findall(r"\[(\d+)\]", checked.text)}
-        sources = sorted({s.n: s for s in [*shown, *extra, *(s for s in given if s.n in cited)]}.values(),
+        sources = sorted({s.n: s for s in [*shown, *extra, *(s for s in pool if s.n in cited)]}.values(),
                          key=lambda s: s.n)
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
         yield Event("done", answer=self._answer(question, query, checked, sources, timings, figures))

@@ -65,6 +65,20 @@ def test_a_claim_that_swaps_the_sides_of_a_pair_is_not_backed_by_the_words_it_ke
     assert "swapped: says weaker mathe" in weaker.dropped[0][1]
 
 
+def test_a_two_sided_source_sentence_quoted_as_it_is_is_kept() -> None:
+    note = Source(7, "role-note#0", "Machine Learning Engineer (role note)", "role", "ml_engineer", "",
+                  "Machine Learning Engineer (role note)\nMachine learning engineers do need statistics, mainly for "
+                  "sound evaluation, but they are rarely the ones designing studies; that is more typical of data "
+                  "scientists.", 0.4)
+    quoted = ("Machine learning engineers do need statistics, mainly for sound evaluation, but they are rarely the "
+              "ones designing studies; that is more typical of data scientists [7].")
+    assert [s.status for s in check_answer(quoted, [note], "Do ML engineers need statistics?").supports] == ["supported"]
+    # Its sides swapped, it is not the source's sentence any more, and each clause is checked on its own.
+    swapped = quoted.replace("Machine learning engineers", "Data scientists").replace("of data scientists", "of ML engineers")
+    assert not [s for s in check_answer(swapped, [note], "Do ML engineers need statistics?").supports
+                if s.status == "supported"]
+
+
 def test_the_same_claim_said_twice_is_kept_once() -> None:
     twice = ("A data scientist is often required to have a stronger mathematical background [1]. "
              "Data scientists are often required to have a stronger mathematical background [1].")

@@ -210,3 +210,25 @@ def test_a_comparison_ends_with_what_the_postings_add_and_a_decline_gets_no_figu
     chat.enqueue("I can't answer that from the article and the job postings I have.")
     declined = ask(built, "Which earns more, an ML engineer or a data scientist?")
     assert declined.declined and "job postings," not in declined.answer
+
+
+def test_an_unbacked_article_answer_falls_back_to_the_role_notes_and_postings_too(
+        settings: Settings, tmp_path: Path) -> None:
+    chat = PreparingChat()
+    services = build_services(settings.model_copy(update={"min_relevance": 0.2}), embedder=HashingEmbedder(), chat=chat)
+    loaded = load_paths(sample_paths(settings.corpus_dir), max_record_bytes=1_000_000)
+    refresh(services.store, services.chunker, [article_document(settings.corpus_dir), *loaded.documents],
+            progress=False)
+    with services.store.reader() as generation:
+        assistant = services.assistant(generation, "local")
+        assistant.closeness = None  # shared words decide: the fake embedder's meaning is only hashed words
+        core = assistant.core or []
+        # The model's answer is backed by nothing it was given: dropped.
+        chat.enqueue("Yes, they are expected to master probability theory and Bayesian inference [1].")
+        answer = assistant.ask("Do ML engineers need to know statistics?")
+    assert "Postings:" not in chat.calls[-1][-1]["content"]  # the model was given the article only
+    assert not answer.declined and "Bayesian" not in answer.answer
+    by_n = {s.n: s for s in answer.sources}
+    backing = [by_n[s.source] for s in answer.supports]
+    assert any(s.kind != "article" and "statistic" in s.text.lower() for s in backing), (answer.answer, answer.dropped)
+    assert all(s.n > len(core) for s in backing if s.kind != "article") and len(by_n) == len(answer.sources)
