@@ -148,3 +148,18 @@ def test_every_tab_reads_without_internal_ids(browser, live: Live, width: int) -
         page.screenshot(path=str(ARTIFACTS / f"tab-{name}-{width}.png"), full_page=True)
         assert no_sideways_scroll(page), tab
     page.close()
+
+
+def test_the_last_answer_can_be_asked_again(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live.url + "/")
+    live.chat.enqueue(REPLY)
+    ask(page, QUESTION)
+    watch_answer(page, live)
+    live.chat.enqueue(SECOND)
+    page.get_by_role("button", name=re.compile("retry", re.I)).last.click()
+    watch_answer(page, live)
+    answers = page.locator("[data-testid='bot']")
+    expect(answers).to_have_count(1)  # in place of the first answer, not after it
+    assert page.locator("[data-testid='user']").count() == 1
+    page.close()

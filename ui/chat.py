@@ -265,7 +265,16 @@ def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, heig
 
     picked = chatbot.example_select(pick, None, [question, pending, stop], api_visibility="private", queue=False)
     from_example = picked.then(answer_turn, inputs=inputs, outputs=chatbot, api_visibility="private")
-    for event in (submitted, from_example):
+
+    def again(history: list, turns: dict, *chosen: str, retry: gr.RetryData) -> Iterator[list]:
+        """The question of the answer being retried, answered again in its place."""
+        at = retry.index[0] if isinstance(retry.index, (list, tuple)) else int(retry.index)
+        yield from respond(served, queue, plain(message_text(history[at]["content"])), history[:at], *chosen,
+                           by_turn=turns)
+
+    retried = chatbot.retry(again, inputs=[chatbot, by_turn, *chosen], outputs=chatbot, api_visibility="private")
+    chatbot.retry(lambda: gr.update(visible=True), None, stop, api_visibility="private", queue=False)
+    for event in (submitted, from_example, retried):
         event.then(lambda h: (h, gr.update(visible=False)), chatbot, [saved, stop], api_visibility="private")
     def stopped(history: list) -> tuple[list, list, Any]:
         if history and history[-1].get("role") == "assistant":
@@ -274,7 +283,7 @@ def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, heig
         return history, history, gr.update(visible=False)
 
     # Cancelled first, then marked: an update the answer sent meanwhile cannot undo the mark.
-    stop.click(None, cancels=[submitted, from_example], api_visibility="private", queue=False).then(
+    stop.click(None, cancels=[submitted, from_example, retried], api_visibility="private", queue=False).then(
         stopped, chatbot, [chatbot, saved, stop], api_visibility="private", queue=False)
     chatbot.like(like, inputs=[chatbot, by_turn, comment], outputs=[thanks, comment], api_visibility="private")
     new.click(lambda: ([], [], "", {}), outputs=[chatbot, saved, question, by_turn], api_visibility="private",
