@@ -74,6 +74,12 @@ def test_chips_open_their_own_answers_passage_with_the_supporting_sentence_marke
     page.reload()
     expect(page.get_by_text("Do ML engineers need to know statistics?").first).to_be_visible()
     assert page.locator("[data-testid='bot']").count() == 0
+    # The conversation it put away is among the past ones, and opens again.
+    past = page.get_by_label(re.compile(r"Past conversations \(1\)"))
+    expect(past).to_be_visible()
+    past.click()
+    page.get_by_role("option", name=re.compile(re.escape(QUESTION[:40]))).click()
+    expect(page.locator("[data-testid='bot']")).to_have_count(2)
     page.close()
 
 

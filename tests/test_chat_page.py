@@ -148,3 +148,20 @@ def test_a_figures_answer_is_shown_with_its_table(api_services: Services, chat: 
     assert content.startswith('<div class="answer">') and '<table class="figures">' in content
     assert "Skills ML engineer postings ask for more" in answer_text(content) and "<table" not in answer_text(content)
     served.close()
+
+
+def test_past_conversations_keep_the_newest_first_once_each() -> None:
+    from ui.chat import MAX_PAST, archived, past_titles
+
+    one = [{"role": "user", "content": "What does an ML engineer do?"}, {"role": "assistant", "content": "a"}]
+    two = [{"role": "user", "content": "Do ML engineers need statistics? " + "x " * 40},
+           {"role": "assistant", "content": "b"}, {"role": "user", "content": "and cloud?"},
+           {"role": "assistant", "content": "c"}]
+    past = archived(archived([], one), two)
+    assert past == [two, one] and archived(past, []) == past and archived(past, one) == [one, two]
+    assert past_titles(past) == [("Do ML engineers need statistics? x x x x x x x x x x x x… (2 questions)", 0),
+                                 ("What does an ML engineer do? (1 question)", 1)]
+    many = []
+    for i in range(MAX_PAST + 3):
+        many = archived(many, [{"role": "user", "content": f"q{i}"}])
+    assert len(many) == MAX_PAST and many[0][0]["content"] == f"q{MAX_PAST + 2}"

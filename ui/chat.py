@@ -219,6 +219,28 @@ def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
     return blocks
 
 
+MAX_PAST = 10
+
+
+def archived(past: list[list[dict[str, Any]]], history: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The past conversations with `history` first (an empty one is not kept, the same one
+    not twice), at most MAX_PAST."""
+    if not history:
+        return past
+    return [history, *(p for p in past if p != history)][:MAX_PAST]
+
+
+def past_titles(past: list[list[dict[str, Any]]]) -> list[tuple[str, int]]:
+    """Each past conversation by its first question, and how many questions it has."""
+    titles = []
+    for i, conversation in enumerate(past):
+        questions = [plain(message_text(m["content"])) for m in conversation if m.get("role") == "user"]
+        first = questions[0] if questions else "(no question)"
+        first = first if len(first) <= 60 else first[:57].rsplit(" ", 1)[0] + "…"
+        titles.append((f"{first} ({len(questions)} question{'s' * (len(questions) != 1)})", i))
+    return titles
+
+
 def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, height: int | str, storage_key: str,
                filters: bool, placeholder: str = "Ask a question…") -> tuple[gr.Chatbot, gr.Textbox]:
     """The conversation, its input, Stop and New conversation, examples in the empty chat,
@@ -233,7 +255,10 @@ def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, heig
         question = gr.Textbox(placeholder=placeholder, show_label=False, submit_btn=True, scale=5,
                               max_length=MAX_MESSAGE_CHARS)
         stop = gr.Button("Stop", variant="stop", visible=False, scale=0, min_width=80, size="md")
-    new = gr.Button("New conversation", variant="secondary", size="sm")
+    with gr.Row(equal_height=True):
+        new = gr.Button("New conversation", variant="secondary", size="sm", scale=1)
+        earlier = gr.Dropdown([], value=None, label="Past conversations", scale=2,
+                              info=None, interactive=True, allow_custom_value=False)
     if filters:
         with gr.Accordion("Search filters", open=False), gr.Row():
             role = gr.Dropdown([("Any role", ANY), *((role_label(r), r) for r in ROLE_FAMILIES)], value=ANY,
@@ -247,6 +272,22 @@ def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, heig
     pending = gr.State("")
     by_turn = gr.State({})
     saved = gr.BrowserState([], storage_key=storage_key)
+    past = gr.BrowserState([], storage_key=f"{storage_key}-past")
+
+    def choices(conversations: list) -> Any:
+        return gr.update(choices=past_titles(conversations), value=None,
+                         label=f"Past conversations ({len(conversations)})")
+
+    def start_new(history: list, conversations: list) -> tuple[Any, ...]:
+        kept = archived(conversations, history)
+        return [], [], "", {}, kept, choices(kept)
+
+    def reopen(picked: int | None, history: list, conversations: list) -> tuple[Any, ...]:
+        if picked is None or not 0 <= picked < len(conversations):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        chosen_one = conversations[picked]
+        kept = archived([c for c in conversations if c != chosen_one], history)
+        return chosen_one, chosen_one, {}, kept, choices(kept)
 
     def answer_turn(message: str, history: list, turns: dict, *chosen: str):
         yield from respond(served, queue, message, history, *chosen, by_turn=turns)
@@ -286,10 +327,12 @@ def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, heig
     stop.click(None, cancels=[submitted, from_example, retried], api_visibility="private", queue=False).then(
         stopped, chatbot, [chatbot, saved, stop], api_visibility="private", queue=False)
     chatbot.like(like, inputs=[chatbot, by_turn, comment], outputs=[thanks, comment], api_visibility="private")
-    new.click(lambda: ([], [], "", {}), outputs=[chatbot, saved, question, by_turn], api_visibility="private",
+    new.click(start_new, [chatbot, past], [chatbot, saved, question, by_turn, past, earlier], api_visibility="private",
               queue=False)
+    earlier.input(reopen, [earlier, chatbot, past], [chatbot, saved, by_turn, past, earlier], api_visibility="private",
+                  queue=False)
     chatbot.clear(lambda: ([], {}), outputs=[saved, by_turn], api_visibility="private", queue=False)
-    blocks.load(lambda h: h or [], saved, chatbot, api_visibility="private")
+    blocks.load(lambda h, p: (h or [], choices(p or [])), [saved, past], [chatbot, earlier], api_visibility="private")
     if filters:
         # "/ask" is the one endpoint gradio_client sees: the question, the conversation so
         # far and the filters in; the conversation with the answer as text, and its sources, out.
