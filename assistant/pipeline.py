@@ -54,6 +54,8 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
     checked the same way; one that only says the sources do not cover the question is a
     decline."""
     def checked_answer(candidate: str) -> Checked:
+        if is_decline(candidate):  # an extractive answer that found nothing is no claim to check
+            return Checked("")
         return answers_the_question(check_answer(candidate, sources, question), question, skills_in)
 
     if is_decline(text) or only_says_not_covered(text):

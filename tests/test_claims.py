@@ -236,3 +236,11 @@ def test_extractive_answers_skip_sentences_about_the_text_itself() -> None:
 ])
 def test_only_questions_that_lean_on_the_conversation_are_rewritten(question: str, depends: bool) -> None:
     assert depends_on_history(question) is depends
+
+
+def test_a_fallback_that_finds_nothing_is_a_decline_not_a_backed_sentence() -> None:
+    # The model's sentence is backed by nothing, and no source sentence shares a word with the
+    # question: the extractive fallback's own "I can't answer" must not come back as a claim.
+    checked = grounded("The author manages a team of 100+ people [1].", [AUTHOR], "How big is the team the author manages?",
+                       evidence=[AUTHOR])
+    assert not checked.supports and not checked.text
