@@ -132,3 +132,19 @@ class FakeOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def ten_and_ten(taxonomy):  # type: ignore[no-untyped-def]
+    """Ten ML engineer postings (eight ask for Kubernetes) and ten data scientist postings
+    (nine ask for statistics, one for Kubernetes), all asking for Python: a corpus small
+    enough to count by hand."""
+    from assistant.analytics import Corpus, profile
+    from assistant.documents import StoredDocument
+
+    def posting(doc_id: str, role: str, text: str) -> StoredDocument:
+        return StoredDocument(doc_id, "posting", role, "", role, text)
+
+    docs = [posting(f"ml{i}", "ml_engineer", "Kubernetes and Python." if i < 8 else "Python.") for i in range(10)]
+    docs += [posting(f"ds{i}", "data_scientist", "Statistics and Python." if i else "Kubernetes, Python.")
+             for i in range(10)]
+    return docs, Corpus(taxonomy, [profile(d, taxonomy) for d in docs])

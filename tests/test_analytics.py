@@ -16,6 +16,7 @@ from assistant.roles import roles_in
 from assistant.sources import load_paths
 from assistant.store import published_generation
 from tests.conftest import write_jsonl
+from tests.fakes import ten_and_ten
 
 # Hand-counted: role from the title, skills from the description.
 POSTINGS = [
@@ -68,10 +69,7 @@ def test_contrast_ranks_skills_whose_interval_is_above_zero(services: Services) 
     def posting(doc_id: str, role: str, text: str) -> StoredDocument:
         return StoredDocument(doc_id, "posting", role, "", role, text)
 
-    docs = [posting(f"ml{i}", "ml_engineer", "Kubernetes and Python." if i < 8 else "Python.") for i in range(10)]
-    docs += [posting(f"ds{i}", "data_scientist", "Statistics and Python." if i else "Kubernetes, Python.")
-             for i in range(10)]
-    corpus = Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in docs])
+    docs, corpus = ten_and_ten(services.taxonomy)
     (kubernetes,) = corpus.contrast("ml_engineer", "data_scientist")
     assert (kubernetes.skill, kubernetes.count_a, kubernetes.n_a, kubernetes.count_b) == ("kubernetes", 8, 10, 1)
     assert kubernetes.diff == pytest.approx(0.7) and 0 < kubernetes.ci95[0] < 0.7 < kubernetes.ci95[1]

@@ -147,15 +147,21 @@ class PreparingChat(ScriptedChat):
         return 0.0
 
 
+def core_services(settings: Settings, chat: PreparingChat) -> Services:
+    """The shipped corpus indexed with the fakes, for a chat model that keeps the article prefix."""
+    services = build_services(settings.model_copy(update={"min_relevance": 0.2}), embedder=HashingEmbedder(), chat=chat)
+    loaded = load_paths(sample_paths(settings.corpus_dir), max_record_bytes=1_000_000)
+    refresh(services.store, services.chunker, [article_document(settings.corpus_dir), *loaded.documents],
+            progress=False)
+    return services
+
+
 def test_the_whole_article_is_the_fixed_prefix_and_postings_follow_only_when_asked_for(
         settings: Settings, tmp_path: Path) -> None:
     from assistant.answer import core_prefix
 
     chat = PreparingChat()
-    services = build_services(settings.model_copy(update={"min_relevance": 0.2}), embedder=HashingEmbedder(), chat=chat)
-    loaded = load_paths(sample_paths(settings.corpus_dir), max_record_bytes=1_000_000)
-    refresh(services.store, services.chunker, [article_document(settings.corpus_dir), *loaded.documents],
-            progress=False)
+    services = core_services(settings, chat)
     with services.store.reader() as generation:
         assistant = services.assistant(generation, "local")
         core = assistant.core or []
@@ -215,10 +221,7 @@ def test_a_comparison_ends_with_what_the_postings_add_and_a_decline_gets_no_figu
 def test_an_unbacked_article_answer_falls_back_to_the_role_notes_and_postings_too(
         settings: Settings, tmp_path: Path) -> None:
     chat = PreparingChat()
-    services = build_services(settings.model_copy(update={"min_relevance": 0.2}), embedder=HashingEmbedder(), chat=chat)
-    loaded = load_paths(sample_paths(settings.corpus_dir), max_record_bytes=1_000_000)
-    refresh(services.store, services.chunker, [article_document(settings.corpus_dir), *loaded.documents],
-            progress=False)
+    services = core_services(settings, chat)
     with services.store.reader() as generation:
         assistant = services.assistant(generation, "local")
         assistant.closeness = None  # shared words decide: the fake embedder's meaning is only hashed words

@@ -61,16 +61,9 @@ def test_a_passage_marks_only_what_it_contains() -> None:
 
 
 def test_a_figures_answer_gets_a_table_of_the_shares_that_reads_back_as_its_text(services) -> None:  # type: ignore[no-untyped-def]
-    from assistant.analytics import Corpus, profile
-    from assistant.documents import StoredDocument
+    from tests.fakes import ten_and_ten
 
-    def posting(doc_id: str, role: str, text: str) -> StoredDocument:
-        return StoredDocument(doc_id, "posting", role, "", role, text)
-
-    docs = [posting(f"ml{i}", "ml_engineer", "Kubernetes and Python." if i < 8 else "Python.") for i in range(10)]
-    docs += [posting(f"ds{i}", "data_scientist", "Statistics and Python." if i else "Kubernetes, Python.")
-             for i in range(10)]
-    corpus = Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in docs])
+    _, corpus = ten_and_ten(services.taxonomy)
     two = figures_table_html(corpus, ["ml_engineer", "data_scientist"])
     rows = re.findall(r"<tr><td>([^<]+)</td>.*?</tr>", two)
     assert rows == ["Kubernetes", "Statistics"]  # what separates them, each direction
