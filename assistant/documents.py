@@ -21,9 +21,13 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, company TEXT NOT NULL,
     role_family TEXT NOT NULL, text TEXT NOT NULL,
-    exact INTEGER NOT NULL  -- 0: rebuilt from chunks of an index made before this table
+    exact INTEGER NOT NULL,  -- 0: rebuilt from chunks of an index made before this table
+    location TEXT NOT NULL DEFAULT ''
 )
 """
+# Columns added after the first release: a table from an older generation gains them
+# (with their defaults) when it is next refreshed, and is read without them until then.
+_ADDED = {"location": "ALTER TABLE documents ADD COLUMN location TEXT NOT NULL DEFAULT ''"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class StoredDocument:
     role_family: str
     text: str
     exact: bool = True
+    location: str = ""
 
 
 class DocumentTable:
@@ -43,6 +48,10 @@ class DocumentTable:
     def __init__(self, generation_path: Path) -> None:
         self._db = sqlite3.connect(generation_path / FILE)
         self._db.execute(_SCHEMA)
+        present = _columns(self._db)
+        for column, statement in _ADDED.items():
+            if column not in present:
+                self._db.execute(statement)
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
@@ -50,9 +59,10 @@ class DocumentTable:
     def upsert(self, documents: Iterable[Document | StoredDocument]) -> None:
         with self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(d.doc_id, d.kind, d.title, d.company, d.role_family, d.text, int(getattr(d, "exact", True)))
-                 for d in documents],
+                "INSERT OR REPLACE INTO documents (doc_id, kind, title, company, role_family, text, exact, location)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(d.doc_id, d.kind, d.title, d.company, d.role_family, d.text, int(getattr(d, "exact", True)),
+                  d.location) for d in documents],
             )
 
     def delete(self, doc_ids: Iterable[str]) -> None:
@@ -70,12 +80,17 @@ def read_documents(generation_path: Path, kind: str | None = None) -> list[Store
         return []
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        query = "SELECT doc_id, kind, title, company, role_family, text, exact FROM documents"
+        location = "location" if "location" in _columns(db) else "''"
+        query = f"SELECT doc_id, kind, title, company, role_family, text, exact, {location} FROM documents"
         rows = db.execute(query + " WHERE kind = ?", (kind,)) if kind else db.execute(query)
-        return [StoredDocument(doc_id, kind_, title, company, role, text, exact=bool(exact))
-                for doc_id, kind_, title, company, role, text, exact in rows]
+        return [StoredDocument(doc_id, kind_, title, company, role, text, exact=bool(exact), location=place)
+                for doc_id, kind_, title, company, role, text, exact, place in rows]
     finally:
         db.close()
+
+
+def _columns(db: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in db.execute("PRAGMA table_info(documents)")}
 
 
 def from_chunks(ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> Iterator[StoredDocument]:
@@ -90,4 +105,5 @@ def from_chunks(ids: list[str], texts: list[str], metadatas: list[dict[str, Any]
         meta = pieces[0][2]
         yield StoredDocument(doc_id, str(meta.get("kind", "")), str(meta.get("title", "")),
                              str(meta.get("company", "")), str(meta.get("role_family", "other")),
-                             "\n".join(body for _, body, _ in pieces), exact=False)
+                             "\n".join(body for _, body, _ in pieces), exact=False,
+                             location=str(meta.get("location", "")))

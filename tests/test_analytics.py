@@ -122,6 +122,24 @@ def test_an_index_from_before_the_document_table_is_backfilled(counted: Services
     assert len(docs) == 9 and {d.doc_id for d in docs if d.exact} == {"x1"}
 
 
+def test_a_document_table_from_before_locations_is_read_and_then_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    from assistant.documents import DocumentTable
+
+    old = sqlite3.connect(tmp_path / FILE)
+    old.execute("CREATE TABLE documents (doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, "
+                "company TEXT NOT NULL, role_family TEXT NOT NULL, text TEXT NOT NULL, exact INTEGER NOT NULL)")
+    old.execute("INSERT INTO documents VALUES ('a', 'posting', 'Data Scientist', 'A', 'data_scientist', 'SQL.', 1)")
+    old.commit()
+    old.close()
+    assert [(d.doc_id, d.location) for d in read_documents(tmp_path)] == [("a", "")]
+    table = DocumentTable(tmp_path)
+    table.upsert([StoredDocument("b", "posting", "ML Engineer", "B", "ml_engineer", "Python.", location="Pune")])
+    table.close()
+    assert {d.doc_id: d.location for d in read_documents(tmp_path)} == {"a": "", "b": "Pune"}
+
+
 def test_roles_are_read_from_questions_and_arguments() -> None:
     assert roles_in("Which skills separate ML engineers from data scientists?") == ["ml_engineer", "data_scientist"]
     assert roles_in("MLOps engineers vs machine learning engineers") == ["mlops_ai_engineer", "ml_engineer"]
