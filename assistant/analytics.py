@@ -94,6 +94,7 @@ class Corpus:
     profiles: list[Profile]
     exact: bool = True
     _figures: dict[str, RoleFigures] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # results computed once per generation
 
     @property
     def roles_present(self) -> list[str]:

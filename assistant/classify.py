@@ -9,10 +9,12 @@ role with many postings does not win by numbers alone.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, Corpus, StatsError, category_shares, with_article
+from assistant.roles import role_family
 
 TYPICAL = 0.5  # a skill at least this share of a role's postings mention is typical of it
 RARE = 0.1
@@ -36,6 +38,13 @@ class Classification:
     profile: dict[str, float]
     fits: list[RoleFit]  # best first
     distinctive: list[tuple[str, float, float]]  # (skill, share in best role, share in the others)
+    title: str = ""  # the description's first line when it reads as a job title
+    title_role: str = "other"  # the role family that title names
+
+    @property
+    def title_mismatch(self) -> bool:
+        """Its title names one role and its content reads like another."""
+        return self.title_role != "other" and self.title_role != self.best.role
 
     @property
     def best(self) -> RoleFit:
@@ -46,7 +55,14 @@ class Classification:
         best = self.best
         if not self.skills:
             return "It mentions none of the skills in the taxonomy, so its content says little about the role."
-        parts = [f"It reads most like {with_article(ROLE_LABELS[best.role])} posting (of {best.n} in the corpus)"]
+        lead = f"It reads most like {with_article(ROLE_LABELS[best.role])} posting (of {best.n} in the corpus)"
+        if self.title_mismatch:
+            lead = (f"Titled {self.title}, it reads like {with_article(ROLE_LABELS[best.role])} posting "
+                    f"(of {best.n} in the corpus), not {with_article(ROLE_LABELS[self.title_role])} one")
+        elif self.title_role != "other":
+            lead = (f"Titled {self.title}, it also reads like {with_article(ROLE_LABELS[best.role])} posting "
+                    f"(of {best.n} in the corpus)")
+        parts = [lead]
         if self.distinctive:
             shown = ", ".join(f"{names[s].name} ({a:.0%} of {ROLE_LABELS[best.role]} postings vs {b:.0%} of others)"
                               for s, a, b in self.distinctive[:4])
@@ -91,7 +107,18 @@ def classify(text: str, corpus: Corpus) -> Classification:
         profile=category_shares(Counter(taxonomy.skills[m.skill].category for m in mentions)),
         fits=fits,
         distinctive=_distinctive(present, fits[0].role, corpus),
+        **_title(text),
     )
+
+
+def _title(text: str) -> dict[str, str]:
+    """A pasted posting usually starts with its title: a short first line that names a role."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = re.sub(r"^(job\s+)?title\s*:\s*", "", first, flags=re.I)
+    if not first or len(first) > 80:
+        return {}
+    family = role_family(first)
+    return {"title": first, "title_role": family} if family != "other" else {}
 
 
 def _distinctive(present: set[str], role: str, corpus: Corpus) -> list[tuple[str, float, float]]:

@@ -184,6 +184,8 @@ def stats(
     roles: Annotated[Optional[str], typer.Option(help="Comma-separated roles, e.g. ml_engineer,data_scientist "
                                                       "(default: every role in the index).")] = None,
     skills: Annotated[Optional[str], typer.Option(help="Comma-separated skills (ids or names; default: all).")] = None,
+    related: Annotated[Optional[str], typer.Option(
+        help="A skill (id or name): the skills most often asked for together with it, by lift.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Exact figures over every indexed posting: skill and category shares per role, and with
@@ -193,9 +195,33 @@ def stats(
 
     svc = services()
     corpus = svc.published_corpus()
+    if related is not None:
+        from assistant.related import related_json, related_lines, related_skills
+
+        (skill,) = svc.taxonomy.resolve([related])
+        neighbours = related_skills(corpus, skill, resolve_roles(roles.split(",")) if roles else ())
+        _emit(related_json(neighbours, corpus), as_json, related_lines(neighbours, corpus))
+        return
     chosen_roles = resolve_roles(roles.split(",")) if roles else corpus.roles_present
     chosen_skills = svc.taxonomy.resolve(skills.split(",")) if skills else None
     _emit(stats_json(corpus, chosen_roles, chosen_skills), as_json, stats_lines(corpus, chosen_roles, chosen_skills))
+
+
+@app.command()
+def mismatch(
+    title: Annotated[Optional[str], typer.Option(help="Only postings whose title names this role.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="Example postings to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Titles against content: for each role a title names, the share of its postings whose
+    skills read like each role, and the postings that most clearly read like another role."""
+    from assistant.analytics import resolve_roles
+    from assistant.mismatch import mismatch_json, mismatch_lines, readings
+
+    corpus = services().published_corpus()
+    chosen = resolve_roles([title])[0] if title else None
+    result = readings(corpus)
+    _emit(mismatch_json(result, corpus, chosen, limit), as_json, mismatch_lines(result, corpus, chosen, limit))
 
 
 @app.command()

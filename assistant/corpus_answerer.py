@@ -35,6 +35,17 @@ from assistant.events import Event, stated
 from assistant.figures import comparison_sentence
 from assistant.injection import drop_obeyed, strip_instructions
 from assistant.llm import ChatModel
+from assistant.mismatch import readings
+from assistant.reading_answers import (
+    MismatchAsked,
+    RelatedAsked,
+    mismatch_request,
+    mismatch_sentences,
+    mismatch_sources,
+    related_answer,
+    related_request,
+)
+from assistant.related import related_skills
 from assistant.roles import roles_in
 from assistant.types import Retriever
 
@@ -68,6 +79,12 @@ class CorpusAnswerer:
             return self._posting_check(question, asked)
         corpus = self.corpus()
         query = condense(asked, history)
+        mismatch = mismatch_request(query, corpus)
+        if mismatch is not None:
+            return self._mismatch(question, query, corpus, mismatch)
+        related = related_request(query, corpus)
+        if related is not None:
+            return self._related(question, query, corpus, related)
         request = figures_request(query, corpus)
         if request is None:
             return None
@@ -138,6 +155,25 @@ class CorpusAnswerer:
         yield Event("done", answer=Answer(question, text, sources, self.backend, False, timings, query=query,
                                           supports=checked.supports, figures=FiguresAsked(roles, skills),
                                           dropped=[f"{s} ({why})" for s, why in checked.dropped]))
+
+    def _mismatch(self, question: str, query: str, corpus: Corpus, asked: MismatchAsked) -> Iterator[Event]:
+        started = time.perf_counter()
+        result = readings(corpus)
+        examples = result.examples(asked.title, asked.reads_like, limit=3)
+        text = mismatch_sentences(result, corpus, asked, examples)
+        sources = mismatch_sources(corpus, asked, text, examples)
+        yield Event("sources", sources=sources)
+        yield from stated(Answer(question, text, sources, self.backend, False,
+                                 {"retrieve_ms": round((time.perf_counter() - started) * 1000, 1)}, query=query),
+                          started)
+
+    def _related(self, question: str, query: str, corpus: Corpus, asked: RelatedAsked) -> Iterator[Event]:
+        started = time.perf_counter()
+        text, sources = related_answer(related_skills(corpus, asked.skill, asked.roles), corpus)
+        yield Event("sources", sources=sources)
+        yield from stated(Answer(question, text, sources, self.backend, False,
+                                 {"retrieve_ms": round((time.perf_counter() - started) * 1000, 1)}, query=query),
+                          started)
 
     def _posting_check(self, question: str, asked: str) -> Iterator[Event]:
         started = time.perf_counter()

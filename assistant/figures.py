@@ -135,6 +135,7 @@ def classification_json(result: Classification, corpus: Corpus) -> dict[str, Any
     names = corpus.taxonomy.skills
     return {
         "role": result.best.role,
+        "title": result.title, "title_role": result.title_role, "title_mismatch": result.title_mismatch,
         "why": result.why(corpus),
         "skills": [{"skill": s, "name": names[s].name, "category": names[s].category} for s in result.skills],
         "profile": {c: round(v, 4) for c, v in result.profile.items()},
