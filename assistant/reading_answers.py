@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from assistant.analytics import ROLE_LABELS, Corpus, Profile
 from assistant.answer import Source
 from assistant.figures import capital, series
-from assistant.mismatch import Mismatch, Reading
+from assistant.mismatch import MIN_CANDIDATE_POSTINGS, Mismatch, Reading
 from assistant.related import Neighbours, related_sentences
 from assistant.roles import roles_in, without_roles
 
 _READS_LIKE = re.compile(
     r"\b(reads?|look|looks|sound|sounds|are|is)\s+(really\s+|actually\s+|more\s+)?like\b|\breally\s+(are|is)\b"
-    r"|\bactually\s+(are|is)\b|\b(are|is)\s+(really|actually|secretly)\b|\bin\s+disguise\b|\bmislabel\w*\b|\btitles?\s+(against|vs\.?|versus)\s+content\b",
+    r"|\btitles?\b.*\b(match|fit|reflect)\w*\b|\bactually\s+(are|is)\b|\b(are|is)\s+(really|actually|secretly)\b|\bin\s+disguise\b|\bmislabel\w*\b|\btitles?\s+(against|vs\.?|versus)\s+content\b",
     re.I)
 _TOGETHER = re.compile(
     r"\b(go(es)?\s+(together\s+)?with|alongside|together\s+with|along\s+with|paired\s+with|combined\s+with"
@@ -60,6 +60,12 @@ def mismatch_sentences(result: Mismatch, corpus: Corpus, asked: MismatchAsked, e
     titled = [r for r in result.readings if r.profile.role == asked.title]
     if not titled:
         return f"No posting in the index has a {title} title."
+    if len(result.candidates) < 2:
+        enough = ("only " + series([ROLE_LABELS[r] for r in result.candidates]) + " has" if result.candidates
+                  else "no role has")
+        return (f"The index has too few postings to tell what postings read like: a role needs "
+                f"{MIN_CANDIDATE_POSTINGS} or more postings before its content can be compared with others, and "
+                f"{enough} that many [1].")
     if asked.reads_like is not None:
         count, n = result.count(asked.title, asked.reads_like)
         other = ROLE_LABELS.get(asked.reads_like, asked.reads_like)
@@ -99,7 +105,7 @@ def related_answer(result: Neighbours, corpus: Corpus) -> tuple[str, list[Source
     sources = [Source(1, "figures", title, "figures", ",".join(result.roles), "", f"{title}\n{text}", 1.0)]
     shown = (result.related[0].skill,) if result.related else ()
     sources += [_posting_source(i, p, corpus, shown) for i, p in enumerate(result.examples, start=2)]
-    answer = " ".join(sentences) + " [1]"
+    answer = " ".join(sentences)[:-1] + " [1]."
     if result.examples and result.related:
         top = corpus.taxonomy.skills[result.related[0].skill].name
         answer += (f" {capital(series([f'{p.title} at {p.company} [{i}]' for i, p in enumerate(result.examples, 2)]))}"

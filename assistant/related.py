@@ -17,6 +17,7 @@ from typing import Any
 from statsmodels.stats.proportion import proportion_confint
 
 from assistant.analytics import ROLE_LABELS, Corpus, Profile
+from assistant.figures import series
 
 MIN_TOGETHER = 3
 
@@ -104,7 +105,9 @@ def related_sentences(result: Neighbours, corpus: Corpus, top: int = 5) -> list[
     if not result.related:
         return [first, f"No other skill appears beside it in {MIN_TOGETHER} or more of them, too few to tell "
                        "what goes with it."]
-    listed = [f"{names[r.skill].name} ({r.together} of {result.count}, {r.share:.0%}; {r.lift:.1f}× as often as "
-              f"in {scope} overall)" for r in result.related[:top]]
-    return [first, "The skills most often asked for beside it, relative to how common they are: "
-            + "; ".join(listed) + "."]
+    first_related, *rest = result.related[:top]
+    listed = [f"{names[first_related.skill].name} (in {first_related.together} of the {result.count}, "
+              f"{first_related.share:.0%}: {first_related.lift:.1f} times its share of all {scope})"]
+    listed += [f"{names[r.skill].name} ({r.together} of {result.count}, {r.share:.0%}: {r.lift:.1f} times)" for r in rest]
+    return [first, "The skills asked for most often beside it, relative to how common they are: "
+            + series(listed) + "."]

@@ -200,6 +200,40 @@ def test_stats_and_classify_commands(run, tmp_path: Path) -> None:
     assert code == 3 and "missing.txt: no such file" in err
 
 
+def test_mismatch_and_related_commands(run, tmp_path: Path) -> None:
+    from tests.test_mismatch import DS, ML
+
+    def own(doc_id: str) -> str:  # words no other posting has, so none is a copy of another
+        return " ".join(f"{doc_id}w{j}" for j in range(12)) + ". "
+
+    rows = [{"id": f"m{i}", "title": "Machine Learning Engineer", "company": f"Co m{i}",
+             "description": own(f"m{i}") + (ML if i < 10 else "Docker and Python.")} for i in range(1, 11)]
+    rows += [{"id": f"d{i}", "title": "Data Scientist", "company": f"Co d{i}",
+              "description": own(f"d{i}") + (DS if i < 9 else "Statistics, SQL and Python." if i == 9 else ML)}
+             for i in range(1, 11)]
+    run("ingest", str(write_jsonl(tmp_path / "twenty.jsonl", rows)))
+    code, out, _ = run("mismatch", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["by_title"]["data_scientist"] == {
+        "n": 10, "counts": {"data_scientist": 9, "ml_engineer": 1}, "reads_like": {"data_scientist": 0.9, "ml_engineer": 0.1}}
+    assert [(e["id"], e["reads_like"]) for e in data["examples"]] == [("d10", "ml_engineer")]
+    code, out, _ = run("mismatch", "--title", "ML engineer", "--json")
+    assert code == 0 and list(json.loads(out)["by_title"]) == ["ml_engineer"] and json.loads(out)["examples"] == []
+    code, out, _ = run("mismatch")
+    assert code == 0 and "d10  Data Scientist · Co d10: titled data scientist, reads like ML engineer" in out
+    code, out, _ = run("stats", "--related", "Kubernetes", "--roles", "ml engineer", "--json")
+    related = json.loads(out)
+    assert code == 0 and (related["postings"], related["count"]) == (10, 9)
+    assert [(r["skill"], r["together"], r["lift"]) for r in related["related"]] == [
+        ("pytorch", 9, 1.111), ("docker", 9, 1.0), ("python", 9, 1.0)]
+    code, out, _ = run("stats", "--related", "kubernetes")
+    assert code == 0 and out.startswith("Kubernetes: 10 of 20 postings ask for it")
+    code, _, err = run("stats", "--related", "cobolx")
+    assert code == 3 and "unknown skill 'cobolx'" in err
+    code, _, err = run("mismatch", "--title", "astronaut")
+    assert code == 2 and "unknown role 'astronaut'" in err
+
+
 def test_several_workers_need_a_chroma_server(run) -> None:
     code, _, err = run("serve", "--workers", "2")
     assert code == 2

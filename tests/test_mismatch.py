@@ -123,6 +123,7 @@ def test_a_common_pairing_outranks_a_rare_one_with_a_higher_lift() -> None:
     ("How many data scientist postings read like ML engineering jobs?", ("data_scientist", "ml_engineer")),
     ("Which ML engineer postings are really data scientist jobs?", ("ml_engineer", "data_scientist")),
     ("Do data scientist job titles look like what the postings ask for?", ("data_scientist", None)),
+    ("Do data analyst titles match what the postings ask for?", ("data_analyst", None)),
     ("What does a data scientist do?", None),
     ("How many data scientist postings ask for Spark?", None),
 ])
@@ -170,8 +171,43 @@ def test_the_chat_answers_a_mismatch_question_with_the_count_and_the_posting() -
 def test_the_chat_answers_what_goes_with_a_skill() -> None:
     text, sources = _answer("What goes with Kubernetes?")
     assert text.startswith("Of the 20 job postings in the index, 10 ask for Kubernetes.")
-    assert "PyTorch (10 of 10, 100%; 2.0× as often as in job postings overall)" in text
+    assert ("beside it, relative to how common they are: PyTorch (in 10 of the 10, 100%: 2.0 times its share of "
+            "all job postings), Docker (10 of 10, 100%: 1.8 times) and Python (10 of 10, 100%: 1.0 times) [1].") in text
     assert [s.id for s in sources][:1] == ["figures"] and sources[1].kind == "posting"
     scoped, _ = _answer("Which skills do data scientists ask for alongside Kubernetes?")
     assert scoped.startswith("Of the 10 data scientist postings in the index, 1 asks for Kubernetes.")
     assert "too few to tell" in scoped
+
+
+def test_a_pasted_posting_whose_title_names_another_role_says_so() -> None:
+    from assistant.classify import classify
+    from tests.fakes import ten_and_ten
+
+    _, corpus = ten_and_ten(load_taxonomy())
+    mismatched = classify("Data Scientist\nYou will run Kubernetes and write Python.", corpus)
+    assert (mismatched.title, mismatched.title_role, mismatched.best.role) == (
+        "Data Scientist", "data_scientist", "ml_engineer")
+    assert mismatched.why(corpus).startswith(
+        "Titled Data Scientist, it reads like an ML engineer posting (of 10 in the corpus), not a data scientist one")
+    matched = classify("Job title: Data Scientist\nStatistics and Python.", corpus)
+    assert not matched.title_mismatch and matched.why(corpus).startswith(
+        "Titled Data Scientist, it also reads like a data scientist posting")
+    untitled = classify("We need someone for statistics and Python, and a lot more besides that, for a long time "
+                        "in a team that works on forecasting for the whole company and its many products.", corpus)
+    assert (untitled.title, untitled.title_role) == ("", "other")
+    assert untitled.why(corpus).startswith("It reads most like a data scientist posting")
+
+
+def test_the_heat_map_has_every_cell_and_each_row_adds_up() -> None:
+    from ui.analytics_tabs import mismatch_cells, mismatch_chart
+
+    cells = mismatch_cells(read_postings(_corpus()))
+    grid = {(row.title, row.reads_like): (row.share, row.count) for row in cells.itertuples()}
+    assert grid == {
+        ("Data scientist (n=10)", "Data scientist"): (90, 9), ("Data scientist (n=10)", "ML engineer"): (10, 1),
+        ("Data scientist (n=10)", "Too few skills"): (0, 0),
+        ("ML engineer (n=10)", "Data scientist"): (0, 0), ("ML engineer (n=10)", "ML engineer"): (90, 9),
+        ("ML engineer (n=10)", "Too few skills"): (10, 1),
+    }
+    spec = mismatch_chart(cells).to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rect", "text"]

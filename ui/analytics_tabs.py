@@ -28,6 +28,7 @@ from assistant.answer import Source
 from assistant.corpus_answerer import PostingCheck
 from assistant.errors import AssistantError
 from assistant.figures import stats_json
+from assistant.mismatch import MIN_CANDIDATE_POSTINGS, UNCLEAR, Mismatch, readings
 from assistant.roles import ROLE_FAMILIES
 from assistant.skills import CATEGORIES
 from ui.render import role_label, sources_html
@@ -130,10 +131,74 @@ def skills_chart(bars: pd.DataFrame, order: Sequence[str]) -> alt.Chart:
     ).properties(width=720, height=max(160, 16 * len(bars) + 40))
 
 
-def chart_value(chart: alt.Chart) -> AltairPlotData:
+def chart_value(chart: alt.Chart | alt.LayerChart) -> AltairPlotData:
     """The chart as gr.Plot's data for a Gradio-made bar chart: the page then fits its width
     to the column (at most the chart's own), on a phone too, and themes it."""
     return AltairPlotData(plot=chart.to_json(), chart="bar")
+
+
+def mismatch_cells(result: Mismatch) -> pd.DataFrame:
+    """One row per (title role, content role): the share of the title's postings whose skills
+    read like that role, and how many, with zeros kept so the grid has no holes."""
+    columns = [*result.candidates, UNCLEAR]
+    rows = []
+    for title, row in result.by_title().items():
+        for column in columns:
+            count = row["counts"].get(column, 0)
+            rows.append({"title": f"{role_label(title)} (n={row['n']})", "reads_like": _content_label(column),
+                         "share": round(100 * count / row["n"]), "count": count})
+    return pd.DataFrame(rows, columns=["title", "reads_like", "share", "count"])
+
+
+def _content_label(role: str) -> str:
+    return "Too few skills" if role == UNCLEAR else role_label(role)
+
+
+def mismatch_chart(cells: pd.DataFrame) -> alt.LayerChart:
+    """A heat map: rows are what titles say, columns what the skills read like; each cell
+    gives the share of its row, so a row's cells add up to 100%."""
+    titles = list(dict.fromkeys(cells["title"]))
+    columns = list(dict.fromkeys(cells["reads_like"]))
+    base = alt.Chart(cells).encode(
+        y=alt.Y("title:N", sort=titles, title="Titled", axis=alt.Axis(labelLimit=180)),
+        x=alt.X("reads_like:N", sort=columns, title="Reads like",
+                axis=alt.Axis(labelAngle=-30, labelLimit=120, orient="top")),
+    )
+    squares = base.mark_rect().encode(
+        color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 100]), title="% of row"),
+        tooltip=[alt.Tooltip("title:N", title="Titled"), alt.Tooltip("reads_like:N", title="Reads like"),
+                 alt.Tooltip("share:Q", title="Share of row (%)"), alt.Tooltip("count:Q", title="Postings")],
+    )
+    labels = base.mark_text(fontSize=11).encode(
+        text=alt.Text("share:Q", format=".0f"),
+        color=alt.condition(alt.datum.share >= 50, alt.value("white"), alt.value("#1f2937")),
+    )
+    return (squares + labels).properties(width=560, height=34 * len(titles) + 20)
+
+
+def mismatch_markdown(result: Mismatch, served: ServedIndex, limit: int = 8) -> str:
+    names = served.services.taxonomy.skills
+    lines = ["Each posting's skills are compared with the postings of every role that has ten or more; "
+             "the posting itself is left out of its own role's counts. The postings that most clearly read "
+             "like another role than their title:", ""]
+    for r in result.examples(limit=limit):
+        lines.append(f"- **{_md(r.profile.title)}** · {_md(r.profile.company)}: titled {role_label(r.profile.role)}, "
+                     f"reads like {role_label(r.reads_like)} ({_md(', '.join(names[s].name for s in r.evidence[:4]))})")
+    return "\n".join(lines)
+
+
+def mismatch_outputs(served: ServedIndex) -> tuple[Any, str]:
+    try:
+        result = readings(served.corpus())
+    except AssistantError as exc:
+        return None, f"**The figures are not available:** {_md(str(exc))}"
+    if not result.readings:
+        return None, "The index holds no job postings yet."
+    if len(result.candidates) < 2:
+        counts = ", ".join(f"{role_label(r)} {served.corpus().figures(r).n}" for r in served.corpus().roles_present)
+        return None, (f"Too few postings to tell what they read like: a role needs {MIN_CANDIDATE_POSTINGS} or more "
+                      f"postings before its content can be compared with others. The index has {_md(counts)}.")
+    return chart_value(mismatch_chart(mismatch_cells(result))), mismatch_markdown(result, served)
 
 
 def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: bool,
@@ -297,6 +362,11 @@ def compare_tab(served: ServedIndex) -> None:
         table = gr.Dataframe(label="Share of each role's postings that mention it (and how many)", interactive=False,
                              wrap=True)
         notes = gr.Markdown(elem_classes="compare-notes")
+        with gr.Accordion("Titles against content", open=False) as titles:
+            gr.Markdown("What a posting's title says against what its skills read like, for every posting in "
+                        "the index: each row adds up to 100%.")
+            heat_map = gr.Plot(show_label=False)
+            examples = gr.Markdown(elem_classes="compare-notes")
 
         def show(r: list[str] | None, s: list[str] | None, v: View) -> tuple[Any, ...]:
             return compare_outputs(served, r, s, v)[:4]
@@ -305,6 +375,7 @@ def compare_tab(served: ServedIndex) -> None:
         for trigger in (run.click, view.change, tab.select):
             trigger(show, inputs=[roles, skills, view], outputs=[chart, table, download, notes],
                     api_visibility="private")
+        titles.expand(lambda: mismatch_outputs(served), outputs=[heat_map, examples], api_visibility="private")
 
 
 def check_tab(served: ServedIndex) -> None:
