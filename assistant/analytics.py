@@ -18,7 +18,8 @@ from typing import Any
 from assistant.documents import FILE as DOCUMENTS_FILE
 from assistant.documents import StoredDocument, from_chunks, read_documents
 from assistant.errors import AssistantError
-from assistant.proportions import FDR, bh_adjust, fisher_p, newcombe_interval
+from assistant.proportions import FDR, bh_adjust, fisher_p, newcombe_intervals
+from assistant.proportions import newcombe_interval as newcombe_interval  # it used to live here
 from assistant.roles import ROLE_FAMILIES, roles_in
 from assistant.skills import CATEGORIES, Taxonomy
 
@@ -87,6 +88,12 @@ class Contrast:
     q: float = 1.0  # Benjamini–Hochberg adjusted p-value over the skills of the comparison
 
 
+@dataclass(frozen=True)
+class SkillTest:
+    q: float
+    ci95: tuple[float, float]  # of the first role's share minus the second's, roles in name order
+
+
 @dataclass
 class Corpus:
     """The postings of one published generation, profiled with one taxonomy."""
@@ -95,7 +102,7 @@ class Corpus:
     profiles: list[Profile]
     exact: bool = True
     _figures: dict[str, RoleFigures] = field(default_factory=dict)
-    _q: dict[tuple[str, str, tuple[str, ...]], dict[str, float]] = field(default_factory=dict)
+    _tests: dict[tuple[str, str, tuple[str, ...]], dict[str, SkillTest]] = field(default_factory=dict)
 
     @property
     def roles_present(self) -> list[str]:
@@ -117,34 +124,39 @@ class Corpus:
         if not fa.n or not fb.n:
             return []
         chosen = tuple(skills or self.taxonomy.skills)
-        q_values = self.q_values(a, b, chosen)
+        tests = self.skill_tests(a, b, chosen)
         contrasts = []
-        for skill in chosen:
-            q = q_values.get(skill, 1.0)
-            if q > fdr:
+        for skill, test in tests.items():
+            # The tests are stored with a first: b over a is the other side of the same interval.
+            low, high = test.ci95 if a == min(a, b) else (-test.ci95[1], -test.ci95[0])
+            if test.q > fdr or low <= 0:
                 continue
             ca, cb = fa.counts.get(skill, 0), fb.counts.get(skill, 0)
-            low, high = newcombe_interval(ca, fa.n, cb, fb.n)
-            if low <= 0:
-                continue
             examples = tuple(p.doc_id for p in self.profiles if p.role == a and skill in p.skills)[:3]
             contrasts.append(Contrast(skill, ca, fa.n, cb, fb.n, ca / fa.n - cb / fb.n, (low, high),
-                                      log_odds_ratio(ca, fa.n, cb, fb.n), examples, q))
+                                      log_odds_ratio(ca, fa.n, cb, fb.n), examples, test.q))
         contrasts.sort(key=lambda c: (-c.ci95[0], c.skill))
         return contrasts[:top]
 
     def q_values(self, a: str, b: str, skills: Sequence[str]) -> dict[str, float]:
+        return {skill: test.q for skill, test in self.skill_tests(a, b, skills).items()}
+
+    def skill_tests(self, a: str, b: str, skills: Sequence[str]) -> dict[str, SkillTest]:
         """Each skill's Benjamini–Hochberg q for "roles a and b mention it equally often"
-        (Fisher's exact test), corrected over the skills that either role mentions at all:
-        one neither mentions can never differ, and counting it would only make the others
-        look less sure. Computed once per pair of roles and choice of skills."""
-        key = (min(a, b), max(a, b), tuple(skills))
-        if key not in self._q:
-            fa, fb = self.figures(a), self.figures(b)
+        (Fisher's exact test) and its interval, with the roles in name order. Corrected over
+        the skills that either role mentions at all: one neither mentions can never differ,
+        and counting it would only make the others look less sure. Computed once per pair
+        of roles and choice of skills, since chat answers ask for both directions."""
+        first, second = sorted((a, b))
+        key = (first, second, tuple(skills))
+        if key not in self._tests:
+            fa, fb = self.figures(first), self.figures(second)
             tested = [s for s in dict.fromkeys(skills) if fa.counts.get(s, 0) or fb.counts.get(s, 0)]
-            p_values = [fisher_p(fa.counts.get(s, 0), fa.n, fb.counts.get(s, 0), fb.n) for s in tested]
-            self._q[key] = dict(zip(tested, bh_adjust(p_values), strict=True))
-        return self._q[key]
+            ca, cb = [fa.counts.get(s, 0) for s in tested], [fb.counts.get(s, 0) for s in tested]
+            q_values = bh_adjust([fisher_p(x, fa.n, y, fb.n) for x, y in zip(ca, cb, strict=True)])
+            intervals = newcombe_intervals(ca, fa.n, cb, fb.n)
+            self._tests[key] = {s: SkillTest(q, ci) for s, q, ci in zip(tested, q_values, intervals, strict=True)}
+        return self._tests[key]
 
     def examples(self, role: str, skill: str, limit: int = 3) -> list[Profile]:
         return [p for p in self.profiles if p.role == role and skill in p.skills][:limit]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from scipy.stats import fisher_exact
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
@@ -31,6 +32,16 @@ def newcombe_interval(count_a: int, n_a: int, count_b: int, n_b: int) -> tuple[f
     where Wald's does not."""
     low, high = confint_proportions_2indep(count_a, n_a, count_b, n_b, method="newcomb", compare="diff", alpha=0.05)
     return float(low), float(high)
+
+
+def newcombe_intervals(counts_a: Sequence[int], n_a: int, counts_b: Sequence[int], n_b: int) -> list[tuple[float, float]]:
+    """`newcombe_interval` of many skills between the same two roles, in one call (a
+    comparison of every skill would otherwise spend most of its time in call overhead)."""
+    if not counts_a:
+        return []
+    lows, highs = confint_proportions_2indep(np.asarray(counts_a), n_a, np.asarray(counts_b), n_b,
+                                             method="newcomb", compare="diff", alpha=0.05)
+    return [(float(low), float(high)) for low, high in zip(np.atleast_1d(lows), np.atleast_1d(highs), strict=True)]
 
 
 def fisher_p(count_a: int, n_a: int, count_b: int, n_b: int) -> float:
