@@ -18,10 +18,11 @@ from typing import Any
 from assistant.documents import FILE as DOCUMENTS_FILE
 from assistant.documents import StoredDocument, from_chunks, read_documents
 from assistant.errors import AssistantError
+from assistant.proportions import FDR, bh_adjust, fisher_p, newcombe_intervals
+from assistant.proportions import newcombe_interval as newcombe_interval  # it used to live here
 from assistant.roles import ROLE_FAMILIES, roles_in
 from assistant.skills import CATEGORIES, Taxonomy
 
-Z95 = 1.959964
 MIN_ROLE_POSTINGS = 3  # roles with fewer postings are not offered as a classification
 ROLE_LABELS = {
     "data_scientist": "data scientist",
@@ -84,6 +85,13 @@ class Contrast:
     ci95: tuple[float, float]
     log_odds_ratio: float
     examples: tuple[str, ...]
+    q: float = 1.0  # Benjamini–Hochberg adjusted p-value over the skills of the comparison
+
+
+@dataclass(frozen=True)
+class SkillTest:
+    q: float
+    ci95: tuple[float, float]  # of the first role's share minus the second's, roles in name order
 
 
 @dataclass
@@ -94,6 +102,7 @@ class Corpus:
     profiles: list[Profile]
     exact: bool = True
     _figures: dict[str, RoleFigures] = field(default_factory=dict)
+    _tests: dict[tuple[str, str, tuple[str, ...]], dict[str, SkillTest]] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # results computed once per generation
 
     @property
@@ -106,23 +115,49 @@ class Corpus:
             self._figures[role] = role_figures(role, [p for p in self.profiles if p.role == role], self.taxonomy)
         return self._figures[role]
 
-    def contrast(self, a: str, b: str, skills: Sequence[str] | None = None, top: int = 10) -> list[Contrast]:
+    def contrast(self, a: str, b: str, skills: Sequence[str] | None = None, top: int = 10,
+                 fdr: float = FDR) -> list[Contrast]:
         """Skills that role `a` asks for more than role `b`, surest first (by the lower end
-        of the 95% interval of the difference in share), only where that interval is above 0."""
+        of the 95% interval of the difference in share): only where that interval is above
+        0 and the skill's q (its p-value corrected over all skills of the comparison) is at
+        most `fdr`, so at most that share of the skills listed is expected to be chance."""
         fa, fb = self.figures(a), self.figures(b)
         if not fa.n or not fb.n:
             return []
+        chosen = tuple(skills or self.taxonomy.skills)
+        tests = self.skill_tests(a, b, chosen)
         contrasts = []
-        for skill in skills or list(self.taxonomy.skills):
-            ca, cb = fa.counts.get(skill, 0), fb.counts.get(skill, 0)
-            low, high = newcombe_interval(ca, fa.n, cb, fb.n)
-            if low <= 0:
+        for skill, test in tests.items():
+            # The tests are stored with a first: b over a is the other side of the same interval.
+            low, high = test.ci95 if a == min(a, b) else (-test.ci95[1], -test.ci95[0])
+            if test.q > fdr or low <= 0:
                 continue
+            ca, cb = fa.counts.get(skill, 0), fb.counts.get(skill, 0)
             examples = tuple(p.doc_id for p in self.profiles if p.role == a and skill in p.skills)[:3]
             contrasts.append(Contrast(skill, ca, fa.n, cb, fb.n, ca / fa.n - cb / fb.n, (low, high),
-                                      log_odds_ratio(ca, fa.n, cb, fb.n), examples))
+                                      log_odds_ratio(ca, fa.n, cb, fb.n), examples, test.q))
         contrasts.sort(key=lambda c: (-c.ci95[0], c.skill))
         return contrasts[:top]
+
+    def q_values(self, a: str, b: str, skills: Sequence[str]) -> dict[str, float]:
+        return {skill: test.q for skill, test in self.skill_tests(a, b, skills).items()}
+
+    def skill_tests(self, a: str, b: str, skills: Sequence[str]) -> dict[str, SkillTest]:
+        """Each skill's Benjamini–Hochberg q for "roles a and b mention it equally often"
+        (Fisher's exact test) and its interval, with the roles in name order. Corrected over
+        the skills that either role mentions at all: one neither mentions can never differ,
+        and counting it would only make the others look less sure. Computed once per pair
+        of roles and choice of skills, since chat answers ask for both directions."""
+        first, second = sorted((a, b))
+        key = (first, second, tuple(skills))
+        if key not in self._tests:
+            fa, fb = self.figures(first), self.figures(second)
+            tested = [s for s in dict.fromkeys(skills) if fa.counts.get(s, 0) or fb.counts.get(s, 0)]
+            ca, cb = [fa.counts.get(s, 0) for s in tested], [fb.counts.get(s, 0) for s in tested]
+            q_values = bh_adjust([fisher_p(x, fa.n, y, fb.n) for x, y in zip(ca, cb, strict=True)])
+            intervals = newcombe_intervals(ca, fa.n, cb, fb.n)
+            self._tests[key] = {s: SkillTest(q, ci) for s, q, ci in zip(tested, q_values, intervals, strict=True)}
+        return self._tests[key]
 
     def examples(self, role: str, skill: str, limit: int = 3) -> list[Profile]:
         return [p for p in self.profiles if p.role == role and skill in p.skills][:limit]
@@ -159,26 +194,6 @@ def load_corpus(generation_path: Path, taxonomy: Taxonomy,
         return Corpus(taxonomy, [profile(d, taxonomy) for d in read_documents(generation_path, kind="posting")])
     documents = [d for d in from_chunks(*chunks()) if d.kind == "posting"]
     return Corpus(taxonomy, [profile(d, taxonomy) for d in documents], exact=False)
-
-
-def wilson_interval(count: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = count / n
-    denominator = 1 + Z95**2 / n
-    centre = (p + Z95**2 / (2 * n)) / denominator
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def newcombe_interval(count_a: int, n_a: int, count_b: int, n_b: int) -> tuple[float, float]:
-    """95% interval of the difference of two independent shares (Newcombe's hybrid score
-    method, his method 10), which behaves at shares near 0 and 1 where Wald's does not."""
-    pa, pb = count_a / n_a, count_b / n_b
-    la, ua = wilson_interval(count_a, n_a)
-    lb, ub = wilson_interval(count_b, n_b)
-    diff = pa - pb
-    return diff - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2), diff + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
 
 
 def log_odds_ratio(count_a: int, n_a: int, count_b: int, n_b: int) -> float:

@@ -187,6 +187,9 @@ def stats(
     related: Annotated[Optional[str], typer.Option(
         help="A skill (id or name): the skills most often asked for together with it, by lift.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    official: Annotated[Optional[str], typer.Option(
+        help="A role: the skills its O*NET/ESCO definitions list, with the share of its postings asking for "
+             "each, and the skills its postings often ask for that they do not list.")] = None,
 ) -> None:
     """Exact figures over every indexed posting: skill and category shares per role, and with
     two roles the skills that most separate them (difference in share with a 95% interval)."""
@@ -202,9 +205,27 @@ def stats(
         neighbours = related_skills(corpus, skill, resolve_roles(roles.split(",")) if roles else ())
         _emit(related_json(neighbours, corpus), as_json, related_lines(neighbours, corpus))
         return
+    if official:
+        _official(svc, corpus, resolve_roles([official])[0], as_json)
+        return
     chosen_roles = resolve_roles(roles.split(",")) if roles else corpus.roles_present
     chosen_skills = svc.taxonomy.resolve(skills.split(",")) if skills else None
     _emit(stats_json(corpus, chosen_roles, chosen_skills), as_json, stats_lines(corpus, chosen_roles, chosen_skills))
+
+
+def _official(svc: Services, corpus: Any, role: str, as_json: bool) -> None:
+    from assistant.analytics import StatsError
+    from assistant.documents import read_documents
+    from assistant.official import compare_official, definition, official_json, official_lines
+    from assistant.store import published_generation
+
+    path = published_generation(svc.settings.index_dir)
+    definitions = [definition(d) for d in read_documents(path, kind="role")] if path else []
+    if not definitions:
+        raise StatsError("the index has no official role definitions (O*NET, ESCO); ingest them first, "
+                         "e.g. python -m assistant ingest ../shared/data/roles.jsonl")
+    comparison = compare_official(corpus, definitions, role)
+    _emit(official_json(comparison, corpus), as_json, official_lines(comparison, corpus))
 
 
 @app.command()

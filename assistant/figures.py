@@ -10,7 +10,9 @@ from assistant.classify import Classification
 from assistant.skills import CATEGORIES
 
 STATISTIC = ("difference in the share of postings that mention the skill, with a 95% interval "
-             "(Newcombe's hybrid score method); also the log odds ratio (0.5 added to each cell)")
+             "(Newcombe's hybrid score method); listed only when that interval is above zero and q <= 0.05, "
+             "where q is Fisher's exact test corrected for testing every skill at once (Benjamini-Hochberg, "
+             "false discovery rate 5%); also the log odds ratio (0.5 added to each cell)")
 
 
 def stats_json(corpus: Corpus, roles: Sequence[str], skills: Sequence[str] | None = None) -> dict[str, Any]:
@@ -47,7 +49,7 @@ def _contrast_json(c: Contrast, corpus: Corpus) -> dict[str, Any]:
         "share_a": round(c.count_a / c.n_a, 4), "count_a": c.count_a, "n_a": c.n_a,
         "share_b": round(c.count_b / c.n_b, 4), "count_b": c.count_b, "n_b": c.n_b,
         "diff": round(c.diff, 4), "ci95": [round(c.ci95[0], 4), round(c.ci95[1], 4)],
-        "log_odds_ratio": round(c.log_odds_ratio, 3), "examples": list(c.examples),
+        "log_odds_ratio": round(c.log_odds_ratio, 3), "q": float(f"{c.q:.3g}"), "examples": list(c.examples),
     }
 
 
@@ -70,11 +72,13 @@ def stats_lines(corpus: Corpus, roles: Sequence[str], skills: Sequence[str] | No
             f"{f'{f.share(skill):.0%} ({f.counts.get(skill, 0)})':>{width}}" for f in figures))
     if len(roles) == 2:
         for a, b in (roles, roles[::-1]):
-            lines += ["", f"asked for more by {a} than {b} (difference in share, 95% interval):"]
+            lines += ["", f"asked for more by {a} than {b} (difference in share, 95% interval; "
+                      "false discovery rate 5% over all skills):"]
             contrasts = corpus.contrast(a, b, skills)
             lines += [f"  {names[c.skill].name:<26}{c.diff * 100:+6.1f} pts [{c.ci95[0] * 100:+.1f}, "
-                      f"{c.ci95[1] * 100:+.1f}]  {c.count_a}/{c.n_a} vs {c.count_b}/{c.n_b}  e.g. {', '.join(c.examples)}"
-                      for c in contrasts] or ["  none with an interval above zero"]
+                      f"{c.ci95[1] * 100:+.1f}]  {c.count_a}/{c.n_a} vs {c.count_b}/{c.n_b}  q={c.q:.2g}  "
+                      f"e.g. {', '.join(c.examples)}"
+                      for c in contrasts] or ["  none clearly (interval above zero and q <= 0.05)"]
     return lines
 
 

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from statsmodels.stats.proportion import proportion_confint
-
 from assistant.analytics import ROLE_LABELS, Corpus, Profile
 from assistant.figures import series
+from assistant.proportions import wilson_interval
 
 MIN_TOGETHER = 3
 
@@ -59,7 +58,7 @@ def related_skills(corpus: Corpus, skill: str, roles: Sequence[str] = (), top: i
     for s, both in together.items():
         if both < min_together:
             continue
-        low, _ = proportion_confint(both, len(with_skill), alpha=0.05, method="wilson")
+        low, _ = wilson_interval(both, len(with_skill))
         base = counts[s] / n
         related.append(Related(s, both, counts[s], round(both / len(with_skill) / base, 3), round(low / base, 3),
                                round(both / len(with_skill), 4)))

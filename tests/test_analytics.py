@@ -156,3 +156,41 @@ def test_a_posting_is_judged_by_its_content_not_its_title(counted: Services) -> 
     assert result.best.role == "ml_engineer" and {"pytorch", "docker", "kubernetes"} <= set(result.skills)
     assert "kubernetes" in {s for s, _, _ in result.distinctive}
     assert "ML engineer" in result.why(corpus)
+
+
+def test_separating_skills_are_held_to_a_false_discovery_rate(services: Services) -> None:
+    def corpus(last_ml: str, last_ds: str) -> Corpus:
+        ml = ["Kubernetes and Python."] * 6 + ["Python."] * 13 + [last_ml]
+        ds = ["Python."] * 19 + [last_ds]
+        docs = [StoredDocument(f"ml{i}", "posting", "ML Engineer", "", "ml_engineer", t) for i, t in enumerate(ml)]
+        docs += [StoredDocument(f"ds{i}", "posting", "Data Scientist", "", "data_scientist", t) for i, t in enumerate(ds)]
+        return Corpus(services.taxonomy, [profile(d, services.taxonomy) for d in docs])
+
+    # Kubernetes 6/20 vs 0/20: Fisher p = 2 * C(20,6) / C(40,6); Python (20/20 each) has p = 1.
+    p = 2 * 38760 / 3838380
+    skills = list(services.taxonomy.skills)
+    alone = corpus("Python.", "Python.")
+    # Only the two skills either role mentions are tested: q = p * 2 / 1.
+    assert alone.q_values("ml_engineer", "data_scientist", skills) == pytest.approx({"kubernetes": 2 * p, "python": 1.0})
+    (kubernetes,) = alone.contrast("ml_engineer", "data_scientist")
+    assert kubernetes.q == pytest.approx(2 * p) and 0 < kubernetes.ci95[0] < 0.1
+    # One posting of each role also names a skill the other lacks (Docker, Tableau: p = 1):
+    # four tests, q = p * 4 > 0.05, so Kubernetes is dropped though its interval is still above zero.
+    crowded = corpus("Docker and Python.", "Tableau and Python.")
+    assert crowded.q_values("ml_engineer", "data_scientist", skills) == pytest.approx(
+        {"kubernetes": 4 * p, "python": 1.0, "docker": 1.0, "tableau": 1.0})
+    assert crowded.contrast("ml_engineer", "data_scientist") == []
+    (unchecked,) = crowded.contrast("ml_engineer", "data_scientist", fdr=1.0)
+    assert unchecked.skill == "kubernetes" and unchecked.ci95 == kubernetes.ci95
+    # Asked about Kubernetes alone, it is one test (q = p) and separates again.
+    assert [c.q for c in crowded.contrast("ml_engineer", "data_scientist", ["kubernetes"])] == pytest.approx([p])
+
+
+def test_the_comparison_json_gives_each_skill_its_q(services: Services) -> None:
+    _, corpus = ten_and_ten(services.taxonomy)
+    comparison = stats_json(corpus, ["ml_engineer", "data_scientist"])["comparison"]
+    # Kubernetes 8/10 vs 1/10, statistics 0/10 vs 9/10, Python 10/10 each: three tests, exact
+    # p = 1012 / C(20,10) and 22 / C(20,10), so q = p * 3 / 2 and p * 3 / 1.
+    assert [(c["skill"], c["q"]) for c in comparison["a_over_b"]] == [("kubernetes", 0.00822)]
+    assert [(c["skill"], c["q"]) for c in comparison["b_over_a"]] == [("statistics", 0.000357)]
+    assert "Benjamini-Hochberg" in comparison["statistic"] and "false discovery rate 5%" in comparison["statistic"]

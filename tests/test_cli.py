@@ -296,3 +296,20 @@ def test_a_dangling_pointer_is_refused_with_exit_8_and_repair_republishes(run, s
     code, out, _ = run("repair")
     assert code == 0 and f"published {generations[-1].name}: 3 documents" in out
     assert json.loads(run("status", "--json")[1])["documents"] == 3
+
+
+def test_stats_official_command(run, tmp_path: Path) -> None:
+    from tests.test_analytics import POSTINGS as COUNTED
+    from tests.test_official import ROLES
+
+    run("ingest", str(write_jsonl(tmp_path / "feed.jsonl", COUNTED)))
+    code, _, err = run("stats", "--official", "data scientist")
+    assert code == 2 and "no official role definitions" in err and "roles.jsonl" in err
+    run("ingest", str(write_jsonl(tmp_path / "roles.jsonl", ROLES)))
+    code, out, _ = run("stats", "--official", "data scientist", "--json")
+    data = json.loads(out)
+    # The hand-counted corpus of test_analytics: Python in ds1 and ds3, SQL in ds1 and ds4.
+    assert code == 0 and data["n"] == 4 and {e["skill"]: e["count"] for e in data["listed"]}["python"] == 2
+    assert {e["skill"]: e["share"] for e in data["listed"]}["sql"] == 0.5
+    code, out, _ = run("stats", "--official", "data_scientist")
+    assert code == 0 and "listed by the definitions" in out and "O*NET 15-2051.00 Data Scientists" in out

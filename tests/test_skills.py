@@ -66,6 +66,14 @@ def taxonomy() -> Taxonomy:
         ("Snowflake", {"snowflake"}),
         ("reporting to the CTO", set()),
         ("reporting and dashboards", {"reporting", "dashboards"}),
+        # Found by the hand-labelled sample (tests/data/skill_labels.jsonl):
+        ("create reports and dashboards", {"reporting", "dashboards"}),  # "reports" no longer swallows dashboards
+        ("she reports to the CFO and has two direct reports", set()),
+        ("present findings to leadership, approved by leadership", set()),
+        ("leadership skills and people management", {"leadership"}),
+        ("work both independently and collaboratively; collaborates with product", {"collaboration"}),
+        ("Analyze data using state-of-the-art methods", {"data_analysis"}),
+        ("micro services on Amazon Web Service", {"microservices", "aws"}),
         ("a hive of activity", set()),
         ("", set()),
     ],
