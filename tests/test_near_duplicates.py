@@ -18,6 +18,7 @@ from assistant.indexer import refresh
 from assistant.near_duplicates import (
     NearDuplicate,
     candidate_pairs,
+    current,
     jaccard,
     near_duplicates,
     representatives,
@@ -223,9 +224,24 @@ def test_a_document_table_from_before_near_duplicates_is_read_and_then_upgraded(
     assert table.unsigned_postings() == {"a1": BASE}  # its MinHash is made at the next refresh
     table.upsert([StoredDocument("a2", "posting", "Data Scientist", "A", "data_scientist", CHENNAI)])
     changed, folded = refold(table)
-    table.close()
     assert [(d.doc_id, d.of) for d in changed] == [("a2", "a1")] and folded == 1
     assert {d.doc_id: d.duplicate_of for d in read_documents(tmp_path)} == {"a1": "", "a2": "a1"}
+    # A MinHash that cannot be read (or was made another way) is made again, not trusted.
+    table.set_signatures({"a1": b"not a minhash"})
+    assert table.unsigned_postings() == {} and refold(table) == ([], 1)
+    assert current(table.signatures()["a1"]) is not None
+    table.close()
+
+
+def test_about_this_corpus_says_how_many_were_folded(services: Services, tmp_path: Path) -> None:
+    from ui.chat import about_markdown
+    from ui.served import ServedIndex
+
+    ingest(services, tmp_path, [record("a1", BASE), record("a2", CHENNAI), record("a3", CHENNAI_CHANGED_LINE)])
+    served = ServedIndex(services)
+    about = about_markdown(served)
+    served.close()
+    assert "Data scientist 1 (2 near-duplicate postings, the same job posted again, counted once)" in about
 
 
 @pytest.fixture
