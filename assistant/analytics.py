@@ -3,7 +3,8 @@ separates two roles, and which role a posting's content reads like.
 
 Everything is counted over the whole text of every indexed posting (the generation's
 document table), never over retrieved passages. A posting's role is its title's role
-family; its content is the set of taxonomy skills it mentions.
+family; its content is the set of taxonomy skills it mentions. Near-duplicate postings
+(the same job re-posted, marked at refresh) count once: `n` is distinct postings.
 """
 
 from __future__ import annotations
@@ -96,11 +97,14 @@ class SkillTest:
 
 @dataclass
 class Corpus:
-    """The postings of one published generation, profiled with one taxonomy."""
+    """The postings of one published generation, profiled with one taxonomy: `profiles` are
+    the distinct postings, `folded` the near-duplicates left out (doc id -> the posting
+    counted for it)."""
 
     taxonomy: Taxonomy
     profiles: list[Profile]
     exact: bool = True
+    folded: dict[str, str] = field(default_factory=dict)
     _figures: dict[str, RoleFigures] = field(default_factory=dict)
     _tests: dict[tuple[str, str, tuple[str, ...]], dict[str, SkillTest]] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # results computed once per generation
@@ -191,7 +195,9 @@ def load_corpus(generation_path: Path, taxonomy: Taxonomy,
     """The postings of a generation. `chunks` gives (ids, texts, metadatas) to rebuild the
     texts of an index made before the document table; figures from it are marked not exact."""
     if (generation_path / DOCUMENTS_FILE).is_file() or chunks is None:
-        return Corpus(taxonomy, [profile(d, taxonomy) for d in read_documents(generation_path, kind="posting")])
+        postings = read_documents(generation_path, kind="posting")
+        return Corpus(taxonomy, [profile(d, taxonomy) for d in postings if not d.duplicate_of],
+                      folded={d.doc_id: d.duplicate_of for d in postings if d.duplicate_of})
     documents = [d for d in from_chunks(*chunks()) if d.kind == "posting"]
     return Corpus(taxonomy, [profile(d, taxonomy) for d in documents], exact=False)
 

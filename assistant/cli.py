@@ -119,12 +119,17 @@ def build(
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Documents and chunks by kind and role, sources, model, last refresh."""
+    from assistant.documents import folded_count
     from assistant.store import read_manifest
 
-    manifest = read_manifest(services().settings.index_dir)
+    root = services().settings.index_dir
+    manifest = read_manifest(root)
+    manifest["near_duplicates_folded"] = folded_count(root / manifest["generation"])
     lines = [
         f"index:      {manifest['index_dir']} ({manifest['generation']})",
         f"documents:  {manifest['documents']}   chunks: {manifest['chunks']}",
+        f"folded:     {manifest['near_duplicates_folded']} near-duplicate posting(s), indexed but counted once "
+        "in the figures (as the posting each repeats)",
         "by kind:    " + ", ".join(f"{k} {v}" for k, v in sorted(manifest["kind"].items())),
         "by role:    " + ", ".join(f"{k} {v}" for k, v in sorted(manifest["role_family"].items())),
         f"model:      {manifest['embedding_model']}",

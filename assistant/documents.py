@@ -9,7 +9,7 @@ published together with the chunks: it always describes exactly the published in
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,18 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, company TEXT NOT NULL,
     role_family TEXT NOT NULL, text TEXT NOT NULL,
     exact INTEGER NOT NULL,  -- 0: rebuilt from chunks of an index made before this table
-    location TEXT NOT NULL DEFAULT ''
+    location TEXT NOT NULL DEFAULT '',
+    minhash BLOB,  -- the text's MinHash (assistant/near_duplicates.py); NULL until the next refresh computes it
+    duplicate_of TEXT NOT NULL DEFAULT ''  -- a near-duplicate: the posting it is counted as in the figures
 )
 """
 # Columns added after the first release: a table from an older generation gains them
 # (with their defaults) when it is next refreshed, and is read without them until then.
-_ADDED = {"location": "ALTER TABLE documents ADD COLUMN location TEXT NOT NULL DEFAULT ''"}
+_ADDED = {
+    "location": "ALTER TABLE documents ADD COLUMN location TEXT NOT NULL DEFAULT ''",
+    "minhash": "ALTER TABLE documents ADD COLUMN minhash BLOB",
+    "duplicate_of": "ALTER TABLE documents ADD COLUMN duplicate_of TEXT NOT NULL DEFAULT ''",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class StoredDocument:
     text: str
     exact: bool = True
     location: str = ""
+    duplicate_of: str = ""  # a near-duplicate of this posting, which the figures count instead
 
 
 class DocumentTable:
@@ -69,6 +76,39 @@ class DocumentTable:
         with self._db:
             self._db.executemany("DELETE FROM documents WHERE doc_id = ?", [(i,) for i in doc_ids])
 
+    def unsigned_postings(self) -> dict[str, str]:
+        """Postings written since the last refresh (or before MinHashes were kept): id -> text."""
+        rows = self._db.execute("SELECT doc_id, text FROM documents WHERE kind = 'posting' AND minhash IS NULL")
+        return dict(rows.fetchall())
+
+    def set_signatures(self, signatures: Mapping[str, bytes]) -> None:
+        with self._db:
+            self._db.executemany("UPDATE documents SET minhash = ? WHERE doc_id = ?",
+                                 [(sig, doc_id) for doc_id, sig in signatures.items()])
+
+    def signatures(self) -> dict[str, bytes]:
+        rows = self._db.execute("SELECT doc_id, minhash FROM documents WHERE kind = 'posting' AND minhash IS NOT NULL")
+        return dict(rows.fetchall())
+
+    def texts(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        wanted = sorted(set(doc_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):  # SQLite's limit on parameters is 999 in older builds
+            batch = wanted[start:start + 500]
+            marks = ", ".join("?" * len(batch))
+            found.update(self._db.execute(f"SELECT doc_id, text FROM documents WHERE doc_id IN ({marks})", batch))
+        return found
+
+    def duplicate_of(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT doc_id, duplicate_of FROM documents WHERE duplicate_of != ''"))
+
+    def set_duplicate_of(self, folded: Mapping[str, str]) -> None:
+        """Replace every posting's cluster membership with `folded` (near-duplicate -> representative)."""
+        with self._db:
+            self._db.execute("UPDATE documents SET duplicate_of = '' WHERE duplicate_of != ''")
+            self._db.executemany("UPDATE documents SET duplicate_of = ? WHERE doc_id = ?",
+                                 [(rep, doc_id) for doc_id, rep in folded.items()])
+
     def close(self) -> None:
         self._db.close()
 
@@ -80,11 +120,28 @@ def read_documents(generation_path: Path, kind: str | None = None) -> list[Store
         return []
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        location = "location" if "location" in _columns(db) else "''"
-        query = f"SELECT doc_id, kind, title, company, role_family, text, exact, {location} FROM documents"
+        present = _columns(db)
+        location, duplicate_of = (name if name in present else "''" for name in ("location", "duplicate_of"))
+        query = (f"SELECT doc_id, kind, title, company, role_family, text, exact, {location}, {duplicate_of}"
+                 " FROM documents")
         rows = db.execute(query + " WHERE kind = ?", (kind,)) if kind else db.execute(query)
-        return [StoredDocument(doc_id, kind_, title, company, role, text, exact=bool(exact), location=place)
-                for doc_id, kind_, title, company, role, text, exact, place in rows]
+        return [StoredDocument(doc_id, kind_, title, company, role, text, exact=bool(exact), location=place,
+                               duplicate_of=of)
+                for doc_id, kind_, title, company, role, text, exact, place, of in rows]
+    finally:
+        db.close()
+
+
+def folded_count(generation_path: Path) -> int:
+    """How many postings of a published generation are near-duplicates counted as another."""
+    path = generation_path / FILE
+    if not path.is_file():
+        return 0
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        if "duplicate_of" not in _columns(db):
+            return 0
+        return int(db.execute("SELECT COUNT(*) FROM documents WHERE duplicate_of != ''").fetchone()[0])
     finally:
         db.close()
 

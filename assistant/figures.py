@@ -19,6 +19,7 @@ def stats_json(corpus: Corpus, roles: Sequence[str], skills: Sequence[str] | Non
     chosen = list(skills or corpus.taxonomy.skills)
     result: dict[str, Any] = {
         "postings": len(corpus.profiles),
+        "duplicates_folded": len(corpus.folded),
         "exact": corpus.exact,
         "taxonomy": corpus.taxonomy.version,
         "roles": {},
@@ -58,8 +59,8 @@ def stats_lines(corpus: Corpus, roles: Sequence[str], skills: Sequence[str] | No
     figures = [corpus.figures(r) for r in roles]
     width = max(12, *(len(r) for r in roles)) + 2
     head = f"{'':<28}" + "".join(f"{r:>{width}}" for r in roles)
-    lines = [f"{len(corpus.profiles)} postings" + ("" if corpus.exact else " (approximate: index predates the "
-                                                   "document table; refresh it for exact counts)"),
+    approximate = "" if corpus.exact else " (approximate: index predates the document table; refresh it for exact counts)"
+    lines = [f"{len(corpus.profiles)} {distinct(corpus)}postings{folded_note(corpus)}{approximate}",
              head, f"{'postings (n)':<28}" + "".join(f"{f.n:>{width}}" for f in figures), "", "categories"]
     for category, label in CATEGORIES.items():
         lines.append(f"  {label:<26}" + "".join(
@@ -86,8 +87,9 @@ def figures_sentences(corpus: Corpus, roles: Sequence[str], skills: Sequence[str
     """The exact figures a question asks about: a scope sentence, one per role, and with
     two roles one per direction of the skills that separate them."""
     names = corpus.taxonomy.skills
-    sentences = [f"Exact counts over all {len(corpus.profiles)} job postings in the index (a posting counts "
-                 f"when its text mentions the skill; its role comes from its title)."]
+    sentences = [f"Exact counts over all {len(corpus.profiles)} {distinct(corpus)}job postings in the index "
+                 f"({folded_clause(corpus)}a posting counts when its text mentions the skill; its role "
+                 f"comes from its title)."]
     for role in roles:
         f = corpus.figures(role)
         chosen = list(skills) or sorted(names, key=lambda s: -f.share(s))[:8]
@@ -120,7 +122,28 @@ def comparison_sentence(corpus: Corpus, a: str, b: str, top: int = 3) -> str | N
         listed = [f"{names[c.skill].name} ({c.count_a / c.n_a:.0%} vs {c.count_b / c.n_b:.0%})" for c in contrasts]
         parts.append(f"{ROLE_LABELS[role]} postings (n={n}) " + (f"ask more often for {series(listed)}" if listed
                                                                 else "ask for no skill clearly more often"))
-    return f"Of the {len(corpus.profiles)} job postings in the index, {parts[0]}; {parts[1]}."
+    return f"Of the {len(corpus.profiles)} {distinct(corpus)}job postings in the index, {parts[0]}; {parts[1]}."
+
+
+def distinct(corpus: Corpus) -> str:
+    """ "distinct " when near-duplicates were folded, so the count reads as what it is."""
+    return "distinct " if corpus.folded else ""
+
+
+def folded_note(corpus: Corpus) -> str:
+    """ " (3 near-duplicates folded)" after a count of postings, or nothing when none were."""
+    k = len(corpus.folded)
+    return f" ({k} near-duplicate{'s' if k != 1 else ''} folded)" if k else ""
+
+
+def folded_clause(corpus: Corpus) -> str:
+    """The same said in a sentence, to open its parenthesis."""
+    k = len(corpus.folded)
+    if not k:
+        return ""
+    if k == 1:
+        return "1 near-duplicate posting, the same job posted again, is counted once with the posting it repeats; "
+    return f"{k} near-duplicate postings, the same job posted again, are counted once with the posting they repeat; "
 
 
 def series(items: Sequence[str]) -> str:

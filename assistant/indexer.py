@@ -3,7 +3,8 @@
 LangChain's indexing API with a SQL record manager does the chunk bookkeeping (what is
 stored, what to skip, what an updated document replaces). This module decides at the
 document level what is new, changed, unchanged, a duplicate or gone, so unchanged
-documents cost nothing, not even chunking.
+documents cost nothing, not even chunking. Near-duplicate postings are indexed like any
+other and marked in the document table, so the figures count each cluster once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tqdm import tqdm
 
 from assistant.chunking import Chunker, content_hash, fingerprint
 from assistant.documents import DocumentTable, from_chunks
+from assistant.near_duplicates import refold
 from assistant.store import Generation, IndexStore
 from assistant.types import Document, IngestReport, Rejection
 
@@ -121,11 +123,19 @@ def refresh(
                     _apply(generation, chunker, plan, report, progress=progress, on_progress=on_progress)
                     table.delete(plan.remove)
                     table.upsert(plan.write)
+                    _fold_near_duplicates(table, report)
                 finally:
                     table.close()
             report.published = True
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _fold_near_duplicates(table: DocumentTable, report: IngestReport) -> None:
+    started = time.perf_counter()
+    changed, report.near_duplicates_folded = refold(table)
+    report.near_duplicates = [(d.doc_id, d.of, d.similarity) for d in changed]
+    report.near_duplicate_seconds = time.perf_counter() - started
 
 
 def _apply(generation: Generation, chunker: Chunker, plan: Plan, report: IngestReport, *, progress: bool,

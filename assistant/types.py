@@ -91,6 +91,12 @@ class IngestReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (doc id, id it duplicates)
     removed: list[str] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    # Postings that nearly repeat another (assistant/near_duplicates.py): still indexed, but
+    # counted once in the figures. Those whose cluster this refresh changed, as (doc id, the
+    # posting the figures count instead, share of text in common); and how many in all.
+    near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
+    near_duplicates_folded: int = 0
+    near_duplicate_seconds: float = 0.0
     chunks_added: int = 0
     chunks_deleted: int = 0
     chunks_skipped: int = 0
@@ -111,6 +117,11 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "published": self.published,
             "duplicate_of": {dup: orig for dup, orig in self.duplicates},
+            "near_duplicates": len(self.near_duplicates),
+            "near_duplicates_folded": self.near_duplicates_folded,
+            "near_duplicate_of": {dup: rep for dup, rep, _ in self.near_duplicates},
+            "near_duplicate_similarity": {dup: similarity for dup, _, similarity in self.near_duplicates},
+            "near_duplicate_seconds": round(self.near_duplicate_seconds, 3),
             "rejections": [str(r) for r in self.rejected],
         }
 
@@ -124,6 +135,11 @@ class IngestReport:
             )
         ]
         lines += [f"  duplicate: {dup} has the same text as {orig}" for dup, orig in self.duplicates]
+        lines += [f"  near-duplicate: {dup} is counted once with {rep} in the figures ({similarity:.0%} of their "
+                  "text in common)" for dup, rep, similarity in self.near_duplicates]
+        if self.near_duplicates_folded:
+            lines.append(f"  near-duplicates in the index: {self.near_duplicates_folded}, each counted once in the "
+                         "figures with the posting it repeats")
         lines += [f"  rejected: {rejection}" for rejection in self.rejected]
         if not self.published:
             lines.append("  nothing changed; the index was left as it was")

@@ -30,9 +30,12 @@ def test_ingest_refresh_and_change_cycle(built_index, feeds, tmp_path: Path) -> 
     status = cli_json(index_dir, "status")
     assert status["documents"] == first["added"] and status["kind"] == {"posting": first["added"]}
     assert status["chunks"] == first["chunks_added"] > 3 * first["added"]
+    # Near-duplicates are indexed (counted in documents above) and folded in the figures.
+    assert (first["near_duplicates"], first["near_duplicates_folded"], status["near_duplicates_folded"]) == (36, 36, 36)
 
     incoming = cli_json(index_dir, "ingest", str(feeds["incoming"]))
     assert incoming["added"] + incoming["duplicates"] == 99 and incoming["updated"] == 0
+    assert (incoming["near_duplicates"], incoming["near_duplicates_folded"]) == (0, 36)  # none among or against them
 
     again = cli_json(index_dir, "ingest", str(feeds["postings"]), str(feeds["incoming"]))
     assert again["unchanged"] == first["added"] + incoming["added"]

@@ -100,7 +100,9 @@ def about_markdown(served: ServedIndex) -> str:
     other = corpus.figures("other").n if "other" in corpus.roles_present else 0
     return (f"**Documents:** {manifest['documents']} ({kinds}); **passages:** {manifest['chunks']}  \n"
             f"**Job postings by role**, as the figures count them (the role their title names): {roles}"
-            + (f"; {other} name none of these roles" if other else "") + "  \n"
+            + (f"; {other} name none of these roles" if other else "")
+            + (f" ({len(corpus.folded)} near-duplicate postings, the same job posted again, counted once)"
+               if corpus.folded else "") + "  \n"
             f"**Embedding model:** {model_label(manifest['embedding_model'])}  \n"
             f"**Answers:** {served.services.settings.backend} backend  \n**Last refresh:** {manifest['last_refresh']}")
 
