@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from assistant.analytics import ROLE_LABELS, Corpus, Profile
 from assistant.answer import Source
-from assistant.figures import capital, series
+from assistant.figures import capital, folded_note, series
 from assistant.mismatch import MIN_CANDIDATE_POSTINGS, Mismatch, Reading
 from assistant.related import Neighbours, related_sentences
 from assistant.roles import roles_in, without_roles
@@ -79,7 +79,7 @@ def mismatch_sentences(result: Mismatch, corpus: Corpus, asked: MismatchAsked, e
     row = result.by_title()[asked.title]
     spread = [f"{ROLE_LABELS.get(role, role) if role != 'unclear' else 'too few skills to tell'} {share:.0%}"
               for role, share in sorted(row["reads_like"].items(), key=lambda kv: -kv[1]) if share]
-    parts = [lead, f"All {row['n']} read like: {', '.join(spread)} [1]."]
+    parts = [lead, f"All {row['n']}{folded_note(corpus)} read like: {', '.join(spread)} [1]."]
     if examples:
         names = corpus.taxonomy.skills
         parts.append("For example: " + "; ".join(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.analytics import ROLE_LABELS, Corpus, Profile
-from assistant.figures import series
+from assistant.figures import distinct, folded_note, series
 from assistant.proportions import wilson_interval
 
 MIN_TOGETHER = 3
@@ -98,9 +98,10 @@ def related_sentences(result: Neighbours, corpus: Corpus, top: int = 5) -> list[
     names = corpus.taxonomy.skills
     name = names[result.skill].name
     scope = (" and ".join(ROLE_LABELS[r] for r in result.roles) + " postings") if result.roles else "job postings"
+    scope = distinct(corpus) + scope
     if not result.count:
         return [f"None of the {result.n} {scope} in the index asks for {name}."]
-    first = f"Of the {result.n} {scope} in the index, {result.count} {'asks' if result.count == 1 else 'ask'} for {name}."
+    first = f"Of the {result.n} {scope} in the index{folded_note(corpus)}, {result.count} {'asks' if result.count == 1 else 'ask'} for {name}."
     if not result.related:
         return [first, f"No other skill appears beside it in {MIN_TOGETHER} or more of them, too few to tell "
                        "what goes with it."]
