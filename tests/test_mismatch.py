@@ -199,7 +199,7 @@ def test_a_pasted_posting_whose_title_names_another_role_says_so() -> None:
 
 
 def test_the_heat_map_has_every_cell_and_each_row_adds_up() -> None:
-    from ui.analytics_tabs import mismatch_cells, mismatch_chart
+    from ui.analytics_tabs import mismatch_cells, mismatch_html
 
     cells = mismatch_cells(read_postings(_corpus()))
     grid = {(row.title, row.reads_like): (row.share, row.count) for row in cells.itertuples()}
@@ -209,5 +209,6 @@ def test_the_heat_map_has_every_cell_and_each_row_adds_up() -> None:
         ("ML engineer (n=10)", "Data scientist"): (0, 0), ("ML engineer (n=10)", "ML engineer"): (90, 9),
         ("ML engineer (n=10)", "Too few skills"): (10, 1),
     }
-    spec = mismatch_chart(cells).to_dict()
-    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rect", "text"]
+    page = mismatch_html(cells)
+    assert page.count("<tr><th scope='row'>") == 2 and page.count("<td ") == 6
+    assert "rgba(37, 99, 235, 0.90); color: #fff' title='Data scientist (n=10), reads like Data scientist: 9'>90%" in page

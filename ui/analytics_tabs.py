@@ -131,7 +131,7 @@ def skills_chart(bars: pd.DataFrame, order: Sequence[str]) -> alt.Chart:
     ).properties(width=720, height=max(160, 16 * len(bars) + 40))
 
 
-def chart_value(chart: alt.Chart | alt.LayerChart) -> AltairPlotData:
+def chart_value(chart: alt.Chart) -> AltairPlotData:
     """The chart as gr.Plot's data for a Gradio-made bar chart: the page then fits its width
     to the column (at most the chart's own), on a phone too, and themes it."""
     return AltairPlotData(plot=chart.to_json(), chart="bar")
@@ -154,26 +154,28 @@ def _content_label(role: str) -> str:
     return "Too few skills" if role == UNCLEAR else role_label(role)
 
 
-def mismatch_chart(cells: pd.DataFrame) -> alt.LayerChart:
-    """A heat map: rows are what titles say, columns what the skills read like; each cell
-    gives the share of its row, so a row's cells add up to 100%."""
+def mismatch_html(cells: pd.DataFrame) -> str:
+    """The matrix as a heat map drawn in HTML: rows are what titles say, columns what the
+    skills read like, each cell shaded by its share of the row (a row adds up to 100%).
+    A table rather than a chart, so it reads on a phone (it scrolls sideways inside its box)
+    and to a screen reader, with each count beside its share."""
     titles = list(dict.fromkeys(cells["title"]))
     columns = list(dict.fromkeys(cells["reads_like"]))
-    base = alt.Chart(cells).encode(
-        y=alt.Y("title:N", sort=titles, title="Titled", axis=alt.Axis(labelLimit=180)),
-        x=alt.X("reads_like:N", sort=columns, title="Reads like",
-                axis=alt.Axis(labelAngle=-30, labelLimit=120, orient="top")),
-    )
-    squares = base.mark_rect().encode(
-        color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 100]), title="% of row"),
-        tooltip=[alt.Tooltip("title:N", title="Titled"), alt.Tooltip("reads_like:N", title="Reads like"),
-                 alt.Tooltip("share:Q", title="Share of row (%)"), alt.Tooltip("count:Q", title="Postings")],
-    )
-    labels = base.mark_text(fontSize=11).encode(
-        text=alt.Text("share:Q", format=".0f"),
-        color=alt.condition(alt.datum.share >= 50, alt.value("white"), alt.value("#1f2937")),
-    )
-    return (squares + labels).properties(width=560, height=34 * len(titles) + 20)
+    by_cell = {(row.title, row.reads_like): (row.share, row.count) for row in cells.itertuples()}
+    head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in columns)
+    rows = []
+    for title in titles:
+        tds = []
+        for column in columns:
+            share, count = by_cell[(title, column)]
+            ink = "#fff" if share >= 50 else "inherit"
+            tds.append(f"<td style='background: rgba(37, 99, 235, {share / 100:.2f}); color: {ink}' "
+                       f"title='{html.escape(title)}, reads like {html.escape(column)}: {count}'>"
+                       f"{share}% <small>({count})</small></td>")
+        rows.append(f"<tr><th scope='row'>{html.escape(title)}</th>{''.join(tds)}</tr>")
+    return ("<div class='heat-map'><table><caption>Titled (rows) against what the skills read like (columns), "
+            f"share of the row</caption><thead><tr><th>Titled</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def mismatch_markdown(result: Mismatch, served: ServedIndex, limit: int = 8) -> str:
@@ -187,18 +189,18 @@ def mismatch_markdown(result: Mismatch, served: ServedIndex, limit: int = 8) -> 
     return "\n".join(lines)
 
 
-def mismatch_outputs(served: ServedIndex) -> tuple[Any, str]:
+def mismatch_outputs(served: ServedIndex) -> tuple[str, str]:
     try:
         result = readings(served.corpus())
     except AssistantError as exc:
-        return None, f"**The figures are not available:** {_md(str(exc))}"
+        return "", f"**The figures are not available:** {_md(str(exc))}"
     if not result.readings:
-        return None, "The index holds no job postings yet."
+        return "", "The index holds no job postings yet."
     if len(result.candidates) < 2:
         counts = ", ".join(f"{role_label(r)} {served.corpus().figures(r).n}" for r in served.corpus().roles_present)
-        return None, (f"Too few postings to tell what they read like: a role needs {MIN_CANDIDATE_POSTINGS} or more "
+        return "", (f"Too few postings to tell what they read like: a role needs {MIN_CANDIDATE_POSTINGS} or more "
                       f"postings before its content can be compared with others. The index has {_md(counts)}.")
-    return chart_value(mismatch_chart(mismatch_cells(result))), mismatch_markdown(result, served)
+    return mismatch_html(mismatch_cells(result)), mismatch_markdown(result, served)
 
 
 def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: bool,
@@ -365,7 +367,7 @@ def compare_tab(served: ServedIndex) -> None:
         with gr.Accordion("Titles against content", open=False) as titles:
             gr.Markdown("What a posting's title says against what its skills read like, for every posting in "
                         "the index: each row adds up to 100%.")
-            heat_map = gr.Plot(show_label=False)
+            heat_map = gr.HTML()
             examples = gr.Markdown(elem_classes="compare-notes")
 
         def show(r: list[str] | None, s: list[str] | None, v: View) -> tuple[Any, ...]:

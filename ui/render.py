@@ -61,6 +61,12 @@ table.figures .value { position: relative; z-index: 1; }
 @media (max-width: 480px) { .tab-container button { padding-left: 7px !important; padding-right: 7px !important; } }
 /* The Compare tab's tables scroll sideways on a phone instead of breaking words letter by letter. */
 .compare-notes table { display: block; overflow-x: auto; max-width: 100%; }
+.heat-map { overflow-x: auto; max-width: 100%; }
+.heat-map table { border-collapse: collapse; font-size: 0.9em; }
+.heat-map caption { text-align: left; padding-bottom: 0.4em; }
+.heat-map th, .heat-map td { padding: 0.35em 0.6em; border: 1px solid var(--border-color-primary); white-space: nowrap; }
+.heat-map td { text-align: right; font-variant-numeric: tabular-nums; }
+.heat-map th[scope=row] { text-align: left; position: sticky; left: 0; background: var(--background-fill-primary); }
 .compare-notes th, .compare-notes td { white-space: nowrap; }
 .compare-notes td:last-child { white-space: normal; min-width: 16em; }
 .sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
