@@ -18,7 +18,9 @@ from typing import Any
 from assistant.documents import FILE as DOCUMENTS_FILE
 from assistant.documents import StoredDocument, from_chunks, read_documents
 from assistant.errors import AssistantError
+from assistant.region import region
 from assistant.roles import ROLE_FAMILIES, roles_in
+from assistant.seniority import seniority
 from assistant.skills import CATEGORIES, Taxonomy
 
 Z95 = 1.959964
@@ -57,6 +59,8 @@ class Profile:
     skills: frozenset[str]
     mentions: Counter[str]  # category -> mentions of its skills
     text: str
+    seniority: str = "mid"  # assistant.seniority.LEVELS, from the title
+    region: str = "unknown"  # ISO country code, "remote" or "unknown", from the location
 
 
 @dataclass
@@ -131,7 +135,8 @@ def profile(doc: StoredDocument, taxonomy: Taxonomy) -> Profile:
     mentions = taxonomy.mentions(doc.text)
     by_category = Counter(taxonomy.skills[m.skill].category for m in mentions)
     return Profile(doc.doc_id, doc.title, doc.company, doc.role_family,
-                   frozenset(m.skill for m in mentions), by_category, doc.text)
+                   frozenset(m.skill for m in mentions), by_category, doc.text,
+                   seniority=seniority(doc.title), region=region(doc.location))
 
 
 def category_shares(mentions: Counter[str]) -> dict[str, float]:

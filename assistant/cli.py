@@ -184,6 +184,8 @@ def stats(
     roles: Annotated[Optional[str], typer.Option(help="Comma-separated roles, e.g. ml_engineer,data_scientist "
                                                       "(default: every role in the index).")] = None,
     skills: Annotated[Optional[str], typer.Option(help="Comma-separated skills (ids or names; default: all).")] = None,
+    by: Annotated[Optional[str], typer.Option(
+        "--by", help="Split each role's figures by seniority (from the title) or region (the location's country).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Exact figures over every indexed posting: skill and category shares per role, and with
@@ -195,6 +197,13 @@ def stats(
     corpus = svc.published_corpus()
     chosen_roles = resolve_roles(roles.split(",")) if roles else corpus.roles_present
     chosen_skills = svc.taxonomy.resolve(skills.split(",")) if skills else None
+    if by is not None:
+        from assistant.segments import grouping, segments_json, segments_lines
+
+        grouping(by)
+        _emit(segments_json(corpus, by, chosen_roles, chosen_skills), as_json,
+              segments_lines(corpus, by, chosen_roles, chosen_skills))
+        return
     _emit(stats_json(corpus, chosen_roles, chosen_skills), as_json, stats_lines(corpus, chosen_roles, chosen_skills))
 
 
