@@ -36,6 +36,7 @@ from assistant.figures import comparison_sentence
 from assistant.injection import drop_obeyed, strip_instructions
 from assistant.llm import ChatModel
 from assistant.roles import roles_in
+from assistant.segment_answers import GroupQuestion, group_question, group_sentences, group_source
 from assistant.types import Retriever
 
 
@@ -68,6 +69,9 @@ class CorpusAnswerer:
             return self._posting_check(question, asked)
         corpus = self.corpus()
         query = condense(asked, history)
+        groups = group_question(query, corpus)
+        if groups is not None:
+            return self._group_comparison(question, query, corpus, groups)
         request = figures_request(query, corpus)
         if request is None:
             return None
@@ -138,6 +142,16 @@ class CorpusAnswerer:
         yield Event("done", answer=Answer(question, text, sources, self.backend, False, timings, query=query,
                                           supports=checked.supports, figures=FiguresAsked(roles, skills),
                                           dropped=[f"{s} ({why})" for s, why in checked.dropped]))
+
+    def _group_comparison(self, question: str, query: str, corpus: Corpus, asked: GroupQuestion) -> Iterator[Event]:
+        """Two seniority levels or regions of one role, compared by code: no passage or model
+        has these counts."""
+        started = time.perf_counter()
+        sources = [group_source(corpus, asked)]
+        yield Event("sources", sources=sources)
+        text = " ".join(group_sentences(corpus, asked)) + " [1]"
+        yield from stated(Answer(question, text, sources, self.backend, False, {"retrieve_ms": 0.0}, query=query),
+                          started)
 
     def _posting_check(self, question: str, asked: str) -> Iterator[Event]:
         started = time.perf_counter()
