@@ -21,7 +21,9 @@ from assistant.documents import StoredDocument, from_chunks, read_documents
 from assistant.errors import AssistantError
 from assistant.proportions import FDR, bh_adjust, fisher_p, newcombe_intervals
 from assistant.proportions import newcombe_interval as newcombe_interval  # it used to live here
+from assistant.region import region
 from assistant.roles import ROLE_FAMILIES, roles_in
+from assistant.seniority import seniority
 from assistant.skills import CATEGORIES, Taxonomy
 
 MIN_ROLE_POSTINGS = 3  # roles with fewer postings are not offered as a classification
@@ -59,6 +61,8 @@ class Profile:
     skills: frozenset[str]
     mentions: Counter[str]  # category -> mentions of its skills
     text: str
+    seniority: str = "mid"  # assistant.seniority.LEVELS, from the title
+    region: str = "unknown"  # ISO country code, "remote" or "unknown", from the location
 
 
 @dataclass
@@ -171,7 +175,8 @@ def profile(doc: StoredDocument, taxonomy: Taxonomy) -> Profile:
     mentions = taxonomy.mentions(doc.text)
     by_category = Counter(taxonomy.skills[m.skill].category for m in mentions)
     return Profile(doc.doc_id, doc.title, doc.company, doc.role_family,
-                   frozenset(m.skill for m in mentions), by_category, doc.text)
+                   frozenset(m.skill for m in mentions), by_category, doc.text,
+                   seniority=seniority(doc.title), region=region(doc.location))
 
 
 def category_shares(mentions: Counter[str]) -> dict[str, float]:

@@ -191,6 +191,8 @@ def stats(
     skills: Annotated[Optional[str], typer.Option(help="Comma-separated skills (ids or names; default: all).")] = None,
     related: Annotated[Optional[str], typer.Option(
         help="A skill (id or name): the skills most often asked for together with it, by lift.")] = None,
+    by: Annotated[Optional[str], typer.Option(
+        "--by", help="Split each role's figures by seniority (from the title) or region (the location's country).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     official: Annotated[Optional[str], typer.Option(
         help="A role: the skills its O*NET/ESCO definitions list, with the share of its postings asking for "
@@ -215,6 +217,13 @@ def stats(
         return
     chosen_roles = resolve_roles(roles.split(",")) if roles else corpus.roles_present
     chosen_skills = svc.taxonomy.resolve(skills.split(",")) if skills else None
+    if by is not None:
+        from assistant.segments import grouping, segments_json, segments_lines
+
+        grouping(by)
+        _emit(segments_json(corpus, by, chosen_roles, chosen_skills), as_json,
+              segments_lines(corpus, by, chosen_roles, chosen_skills))
+        return
     _emit(stats_json(corpus, chosen_roles, chosen_skills), as_json, stats_lines(corpus, chosen_roles, chosen_skills))
 
 

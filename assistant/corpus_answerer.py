@@ -47,6 +47,7 @@ from assistant.reading_answers import (
 )
 from assistant.related import related_skills
 from assistant.roles import roles_in
+from assistant.segment_answers import GroupQuestion, group_question, group_sentences, group_source
 from assistant.types import Retriever
 
 
@@ -85,6 +86,9 @@ class CorpusAnswerer:
         related = related_request(query, corpus)
         if related is not None:
             return self._related(question, query, corpus, related)
+        groups = group_question(query, corpus)
+        if groups is not None:
+            return self._group_comparison(question, query, corpus, groups)
         request = figures_request(query, corpus)
         if request is None:
             return None
@@ -173,6 +177,16 @@ class CorpusAnswerer:
         yield Event("sources", sources=sources)
         yield from stated(Answer(question, text, sources, self.backend, False,
                                  {"retrieve_ms": round((time.perf_counter() - started) * 1000, 1)}, query=query),
+                          started)
+
+    def _group_comparison(self, question: str, query: str, corpus: Corpus, asked: GroupQuestion) -> Iterator[Event]:
+        """Two seniority levels or regions of one role, compared by code: no passage or model
+        has these counts."""
+        started = time.perf_counter()
+        sources = [group_source(corpus, asked)]
+        yield Event("sources", sources=sources)
+        text = " ".join(group_sentences(corpus, asked)) + " [1]"
+        yield from stated(Answer(question, text, sources, self.backend, False, {"retrieve_ms": 0.0}, query=query),
                           started)
 
     def _posting_check(self, question: str, asked: str) -> Iterator[Event]:

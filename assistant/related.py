@@ -101,7 +101,8 @@ def related_sentences(result: Neighbours, corpus: Corpus, top: int = 5) -> list[
     scope = distinct(corpus) + scope
     if not result.count:
         return [f"None of the {result.n} {scope} in the index asks for {name}."]
-    first = f"Of the {result.n} {scope} in the index{folded_note(corpus)}, {result.count} {'asks' if result.count == 1 else 'ask'} for {name}."
+    verb = "asks" if result.count == 1 else "ask"
+    first = f"Of the {result.n} {scope} in the index{folded_note(corpus)}, {result.count} {verb} for {name}."
     if not result.related:
         return [first, f"No other skill appears beside it in {MIN_TOGETHER} or more of them, too few to tell "
                        "what goes with it."]
