@@ -56,9 +56,9 @@ class DocumentTable:
         self._db = sqlite3.connect(generation_path / FILE)
         self._db.execute(_SCHEMA)
         present = _columns(self._db)
-        for column, statement in _ADDED.items():
-            if column not in present:
-                self._db.execute(statement)
+        self.added = [column for column in _ADDED if column not in present]  # by this upgrade
+        for column in self.added:
+            self._db.execute(_ADDED[column])
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
@@ -71,6 +71,13 @@ class DocumentTable:
                 [(d.doc_id, d.kind, d.title, d.company, d.role_family, d.text, int(getattr(d, "exact", True)),
                   d.location) for d in documents],
             )
+
+    def backfill_locations(self, metadatas: Iterable[dict[str, Any]]) -> None:
+        """Locations for a table that predates them, from its chunks (which always had them)."""
+        places = {str(m.get("doc_id")): str(m.get("location") or "") for m in metadatas}
+        with self._db:
+            self._db.executemany("UPDATE documents SET location = ? WHERE doc_id = ? AND location = ''",
+                                 [(place, doc_id) for doc_id, place in places.items() if place])
 
     def delete(self, doc_ids: Iterable[str]) -> None:
         with self._db:

@@ -120,6 +120,8 @@ def refresh(
                 try:
                     if not len(table) and generation.collection.count():
                         table.upsert(from_chunks(*generation.scan(with_texts=True)))
+                    elif "location" in table.added:
+                        table.backfill_locations(generation.scan()[2])
                     _apply(generation, chunker, plan, report, progress=progress, on_progress=on_progress)
                     table.delete(plan.remove)
                     table.upsert(plan.write)

@@ -140,6 +140,25 @@ def test_a_document_table_from_before_locations_is_read_and_then_upgraded(tmp_pa
     assert {d.doc_id: d.location for d in read_documents(tmp_path)} == {"a": "", "b": "Pune"}
 
 
+def test_an_index_from_before_locations_gets_them_back_from_its_chunks(services: Services, tmp_path: Path) -> None:
+    import sqlite3
+
+    placed = [{**p, "location": "Pune" if p["id"].startswith("ds") else "Austin, TX"} for p in POSTINGS]
+    ingest(services, tmp_path, placed)
+    table = published_generation(services.settings.index_dir) / FILE
+    old = sqlite3.connect(table)
+    old.execute("ALTER TABLE documents DROP COLUMN location")
+    old.commit()
+    old.close()
+    ingest(services, tmp_path, [{"id": "x1", "title": "Data Analyst", "company": "J", "description": "Excel.",
+                                 "location": "Chennai"}], name="more.jsonl")
+    places = {d.doc_id: d.location for d in read_documents(published_generation(services.settings.index_dir))
+              if d.kind == "posting"}
+    assert (places["ds1"], places["ml1"], places["x1"]) == ("Pune", "Austin, TX", "Chennai")
+    regions = {p.doc_id: p.region for p in corpus_of(services).profiles}
+    assert (regions["ds1"], regions["ml1"]) == ("IN", "US")
+
+
 def test_roles_are_read_from_questions_and_arguments() -> None:
     assert roles_in("Which skills separate ML engineers from data scientists?") == ["ml_engineer", "data_scientist"]
     assert roles_in("MLOps engineers vs machine learning engineers") == ["mlops_ai_engineer", "ml_engineer"]
