@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from assistant.analytics import ROLE_LABELS, Corpus, Profile
 from assistant.answer import Source
-from assistant.figures import capital, folded_note, series
+from assistant.figures import capital, distinct, series
 from assistant.mismatch import MIN_CANDIDATE_POSTINGS, Mismatch, Reading
 from assistant.related import Neighbours, related_sentences
 from assistant.roles import roles_in, without_roles
@@ -69,17 +69,17 @@ def mismatch_sentences(result: Mismatch, corpus: Corpus, asked: MismatchAsked, e
     if asked.reads_like is not None:
         count, n = result.count(asked.title, asked.reads_like)
         other = ROLE_LABELS.get(asked.reads_like, asked.reads_like)
-        lead = (f"Of the {n} postings titled {title}, {count} ({count / n:.0%}) {_read(count)} like {other} postings by their "
-                f"content, judged by the skills they ask for [1].")
+        lead = (f"Of the {n} {distinct(corpus)}postings titled {title}, {count} ({count / n:.0%}) {_read(count)} like "
+                f"{other} postings by their content, judged by the skills they ask for [1].")
     else:
         others = [r for r in titled if r.mismatched]
         share = len(others) / len(titled)
-        lead = (f"Of the {len(titled)} postings titled {title}, {len(others)} ({share:.0%}) {_read(len(others))} more "
-                "like another role by their content [1].")
+        lead = (f"Of the {len(titled)} {distinct(corpus)}postings titled {title}, {len(others)} ({share:.0%}) "
+                f"{_read(len(others))} more like another role by their content [1].")
     row = result.by_title()[asked.title]
     spread = [f"{ROLE_LABELS.get(role, role) if role != 'unclear' else 'too few skills to tell'} {share:.0%}"
               for role, share in sorted(row["reads_like"].items(), key=lambda kv: -kv[1]) if share]
-    parts = [lead, f"All {row['n']}{folded_note(corpus)} read like: {', '.join(spread)} [1]."]
+    parts = [lead, f"All {row['n']} read like: {', '.join(spread)} [1]."]
     if examples:
         names = corpus.taxonomy.skills
         parts.append("For example: " + "; ".join(

@@ -174,8 +174,18 @@ def _separating_sentence(corpus: Corpus, asked: GroupQuestion) -> str:
         sides.append((group, listed))
     scope = f"Of {n_a} {_phrase(asked, asked.a)} and {n_b} {_short(asked, asked.b, bare=True)}"
     if not any(listed for _, listed in sides):
-        return (f"{scope}, neither group asks for any skill clearly more often than the other (for every skill the "
-                f"95% interval of the difference includes zero).")
+        # The largest gaps are still worth naming, said as what they are: possibly chance.
+        gaps = [f"{names[c.skill].name} for {_group_name(asked.by, c_group)} ({c.count_a / c.n_a:.0%} vs "
+                f"{c.count_b / c.n_b:.0%})"
+                for c_group, c_other in ((asked.a, asked.b), (asked.b, asked.a))
+                for c in split.contrast(c_group, c_other, top=1, fdr=1.0)]
+        largest = ""
+        if gaps:
+            largest = (f" The largest gap, {gaps[0]}, is not clear enough to rule out chance." if len(gaps) == 1 else
+                       f" The largest gaps, {series(gaps)}, are not clear enough to rule out chance.")
+        return (f"{scope}, neither group asks for any skill clearly more often than the other: no difference "
+                "stands out once every skill tested is taken into account (95% intervals, false discovery rate 5%)."
+                + largest)
     parts = [f"{_those(asked, group)} ask more often for {series(listed)}" if listed
              else f"{_those(asked, group)} ask for no skill clearly more often" for group, listed in sides]
     return f"{scope}, {parts[0]}; {parts[1]}."

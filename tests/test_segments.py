@@ -150,7 +150,8 @@ def test_what_separates_two_groups(corpus: Corpus) -> None:
         "more often.")
     assert sentence(corpus, "How do data engineer postings in the US differ from Indian ones?") == (
         "Of 29 data engineer postings in the United States and 56 in India, neither group asks for any skill clearly "
-        "more often than the other (for every skill the 95% interval of the difference includes zero).")
+        "more often than the other: no difference stands out once every skill tested is taken into account "
+        "(95% intervals, false discovery rate 5%).")
 
 
 class NoRetrieval:
@@ -199,3 +200,22 @@ def test_stats_by_region_on_the_command_line(run, tmp_path: Path) -> None:  # no
         "postings", "(n)", "2", "1"]  # mid: a and c, senior: b
     code, _, err = run("stats", "--by", "colour")
     assert code == 2 and "error: --by 'colour': expected one of seniority, region" in err
+
+
+def test_a_gap_that_multiple_testing_does_not_let_through_is_named_as_possibly_chance() -> None:
+    """SQL in 10 of 20 Indian and 3 of 20 US postings: the interval of the difference is
+    above zero, but Fisher's p (0.041) times the two skills tested is above 0.05."""
+    from scipy.stats import fisher_exact
+
+    assert round(float(fisher_exact([[10, 10], [3, 17]])[1]), 3) == 0.041
+    taxonomy = load_taxonomy()
+    docs = [*_docs("in", 10, "Data Scientist", "data_scientist", ["Pune"], "SQL and Python."),
+            *_docs("in-plain", 10, "Data Scientist", "data_scientist", ["Pune"], "Python."),
+            *_docs("us", 3, "Data Scientist", "data_scientist", ["Austin, TX"], "SQL and Python."),
+            *_docs("us-plain", 17, "Data Scientist", "data_scientist", ["Austin, TX"], "Python.")]
+    corpus = Corpus(taxonomy, [profile(d, taxonomy) for d in docs])
+    assert sentence(corpus, "How do data scientist postings in India differ from those in the US?") == (
+        "Of 20 data scientist postings in India and 20 in the United States, neither group asks for any skill clearly "
+        "more often than the other: no difference stands out once every skill tested is taken into account "
+        "(95% intervals, false discovery rate 5%). The largest gap, SQL for India (50% vs 15%), is not clear enough "
+        "to rule out chance.")
