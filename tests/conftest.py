@@ -217,3 +217,22 @@ def answer_index(built_index, tmp_path_factory: pytest.TempPathFactory) -> Path:
     index_dir = copy_index(built_index[0], tmp_path_factory.mktemp("answers"))
     cli(index_dir, "build")
     return index_dir
+
+
+@pytest.fixture
+def run(services: Services, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The CLI as a user runs it, on the test's services: (exit code, stdout, stderr)."""
+    from assistant import cli
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(cli, "_state", {"services": services})
+        monkeypatch.setattr(sys, "argv", ["assistant", *args])
+        try:
+            cli.main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -8,25 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli
 from assistant.container import Services
 from tests.conftest import posting, write_jsonl
-
-
-@pytest.fixture
-def run(services: Services, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(cli, "_state", {"services": services})
-        monkeypatch.setattr(sys, "argv", ["assistant", *args])
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_build_status_and_search(run) -> None:

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 from pathlib import Path
 
-import pytest
-
-from assistant import cli
 from assistant.container import Services
 from assistant.documents import FILE, DocumentTable, StoredDocument, read_documents
 from assistant.figures import figures_sentences, stats_json, stats_lines
@@ -244,32 +240,17 @@ def test_about_this_corpus_says_how_many_were_folded(services: Services, tmp_pat
     assert "Data scientist 1 (2 near-duplicate postings, the same job posted again, counted once)" in about
 
 
-@pytest.fixture
-def run(services: Services, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    def run(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr(cli, "_state", {"services": services})
-        monkeypatch.setattr(sys, "argv", ["assistant", *args])
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        return code, capsys.readouterr().out
-
-    return run
-
-
 def test_ingest_and_status_commands_say_how_many_are_folded(run, tmp_path: Path) -> None:
     feed = write_jsonl(tmp_path / "feed.jsonl", [record("a1", BASE), record("b1", OTHER_JOB)])
-    code, out = run("ingest", str(feed), "--json")
+    code, out, _ = run("ingest", str(feed), "--json")
     assert code == 0 and json.loads(out)["near_duplicates"] == 0
     assert json.loads(run("status", "--json")[1])["near_duplicates_folded"] == 0
     more = write_jsonl(tmp_path / "more.jsonl", [record("a2", CHENNAI, location="Chennai")])
-    code, out = run("ingest", str(more))
+    code, out, _ = run("ingest", str(more))
     assert code == 0 and "near-duplicate: a2 is counted once with a1 in the figures (90% of" in out
-    code, out = run("status", "--json")
+    code, out, _ = run("status", "--json")
     assert code == 0 and json.loads(out)["near_duplicates_folded"] == 1 and json.loads(out)["documents"] == 3
-    code, out = run("status")
+    code, out, _ = run("status")
     assert "folded:     1 near-duplicate posting(s), indexed but counted once in the figures" in out
-    code, out = run("stats", "--json")
+    code, out, _ = run("stats", "--json")
     assert json.loads(out)["postings"] == 2 and json.loads(out)["duplicates_folded"] == 1

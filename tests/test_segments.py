@@ -20,7 +20,6 @@ from assistant.segment_answers import GroupQuestion, group_question, group_sente
 from assistant.segments import MIN_GROUP_POSTINGS, groups_of, segments_json, segments_lines, separating
 from assistant.skills import Taxonomy, load_taxonomy
 from tests.conftest import write_jsonl
-from tests.test_cli import run  # noqa: F401 - the CLI fixture
 
 
 def _docs(prefix: str, count: int, title: str, role: str, locations: list[str], text: str) -> list[StoredDocument]:
@@ -175,7 +174,7 @@ def test_the_chat_answers_a_group_question_from_the_figures(corpus: Corpus) -> N
     assert answerer.answer("What does an ML engineer do?") is None
 
 
-def test_stats_by_region_on_the_command_line(run, tmp_path: Path) -> None:  # noqa: F811
+def test_stats_by_region_on_the_command_line(run, tmp_path: Path) -> None:
     feed = write_jsonl(tmp_path / "feed.jsonl", [
         {"id": "a", "title": "Data Scientist", "company": "A", "location": "Bengaluru", "description": "SQL and Python."},
         {"id": "b", "title": "Senior Data Scientist", "company": "B", "location": "Austin, TX", "description": "Python."},
