@@ -95,6 +95,20 @@ def test_stats_and_classify_endpoints(client: TestClient) -> None:
     assert bad.status_code == 400 and "unknown role 'astronaut'" in bad.json()["error"]
     assert client.get("/api/stats", params={"skills": "cobolx"}).status_code == 400
 
+    # The other figures the CLI gives are there too, and agree with the plain figures.
+    related = client.get("/api/stats", params={"related": "Python", "roles": "data engineer"}).json()
+    assert related["skill"] == "python" and related["roles"] == ["data_engineer"]
+    assert related["postings"] == everything["roles"]["data_engineer"]["n"]
+    assert related["count"] == everything["roles"]["data_engineer"]["skill_counts"]["python"]
+    regions = client.get("/api/stats", params={"by": "region", "roles": "ml_engineer"}).json()
+    assert regions["by"] == "region"
+    assert sum(g["ml_engineer"]["n"] for g in regions["groups"].values()) == everything["roles"]["ml_engineer"]["n"]
+    assert client.get("/api/stats", params={"by": "planet"}).status_code == 400
+    matrix = client.get("/api/mismatch").json()
+    assert sum(row["n"] for row in matrix["by_title"].values()) == everything["postings"] == matrix["postings"]
+    assert list(client.get("/api/mismatch", params={"title": "data engineer"}).json()["by_title"]) == ["data_engineer"]
+    assert client.get("/api/mismatch", params={"title": "astronaut"}).status_code == 400
+
     checked = client.post("/api/classify", json={"text": ML_POSTING}).json()
     assert checked["role"] in ("ml_engineer", "mlops_ai_engineer") and checked["why"]
     assert {"pytorch", "kubernetes"} <= {s["skill"] for s in checked["skills"]}
