@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from assistant.analytics import ROLE_LABELS, Corpus
 from assistant.answer import Source, sources_from
 from assistant.classify import Classification
-from assistant.figures import capital, figures_passage, figures_sentences, series
+from assistant.figures import capital, comparison_sentence, figures_passage, figures_sentences, series
 from assistant.roles import roles_in, without_roles
 from assistant.types import Hit
 
@@ -88,7 +88,13 @@ def _excerpt(text: str, corpus: Corpus, skill: str, width: int = 300) -> str:
 
 def figures_summary(corpus: Corpus, roles: Sequence[str], skills: Sequence[str]) -> str:
     """The sentences that lead an extractive answer to a figures question: what separates
-    two roles when the question names two, else each role's figures."""
+    two roles when the question names two, else each role's figures. Two roles read as one
+    plain sentence, the three clearest skills each way; the intervals and the rest are in
+    the figures source the sentence cites."""
+    if len(roles) == 2 and not skills:
+        plain = comparison_sentence(corpus, roles[0], roles[1])
+        if plain is not None:
+            return plain[:-1] + " [1]."
     sentences = figures_sentences(corpus, roles, skills)
     per_role, separating = sentences[1:1 + len(roles)], sentences[1 + len(roles):]
     return " ".join(separating or per_role[:3]) + " [1]"

@@ -146,7 +146,7 @@ def test_a_figures_answer_is_shown_with_its_table(api_services: Services, chat: 
     final = list(respond(served, FairQueue(), "Which skills separate ML engineers from data scientists?", []))[-1]
     content = final[-1]["content"]
     assert content.startswith('<div class="answer">') and '<table class="figures">' in content
-    assert "Skills ML engineer postings ask for more" in answer_text(content) and "<table" not in answer_text(content)
+    assert "ML engineer postings (n=8) ask more often for" in answer_text(content) and "<table" not in answer_text(content)
     served.close()
 
 
