@@ -205,7 +205,8 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
                 role_problem = "polarity: the sentence negates what the source affirms, or the reverse"
             swapped = _swapped_modifier(claim, shown) if not role_problem else None
             if swapped:
-                role_problem = f"swapped: says {swapped} where the source says otherwise"
+                role_problem = f"swapped: says {swapped}" + ("" if ", where" in swapped else
+                                                             " where the source says otherwise")
             ok = coverage >= MIN_COVERAGE and len(words) >= 2 and not role_problem and not missing
             score = coverage + (1.0 if ok else 0.0)
             if score > best_score:
@@ -239,9 +240,14 @@ def _swapped_modifier(claim: str, source_sentence: str) -> str | None:
         return {(t, q) for i, t in enumerate(tokens) if t in _OPPOSITES and (q := qualified(tokens, i))}
 
     in_source = pairs(source)
+    sides = {side for side, _ in in_source}
     for side, thing in pairs(said):
         if (side, thing) not in in_source and (_OPPOSITES[side], thing) in in_source:
             return f"{side} {thing}…"
+        # A source that qualifies both sides ("right brained creativity … left brained
+        # engineering") backs a claim about one side only for what that side qualifies there.
+        if (side, thing) not in in_source and side in sides and _OPPOSITES[side] in sides:
+            return f"{side} {thing}…, where the source pairs {side} and {_OPPOSITES[side]} with other things"
     return None
 
 

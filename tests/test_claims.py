@@ -60,6 +60,15 @@ def test_a_claim_that_swaps_the_sides_of_a_pair_is_not_backed_by_the_words_it_ke
     right = check_answer("It offers right brained creativity when building models and left brained engineering "
                          "to implement these models [6].", [brain], "Which side of the brain goes with engineering?")
     assert [s.status for s in right.supports] == ["supported"]
+    # The source gives the role both sides; one side alone, said of the role, is not what it says.
+    one_side = check_answer("The article associates the left brain with ML engineers [6].", [brain],
+                            "Which side of the brain does the article associate with ML engineers?")
+    assert [s.status for s in one_side.supports] == ["replaced"] and one_side.text.startswith(
+        "It offers this great middle ground of right brained creativity")
+    assert one_side.dropped[0][1] == "swapped: says left ml…, where the source pairs left and right with other things"
+    engineering = check_answer("The role calls for left brained engineering to implement these models [6].", [brain],
+                               "Which side of the brain goes with engineering?")
+    assert [s.status for s in engineering.supports] == ["supported"]
     weaker = check_answer("A data scientist is often required to have a weaker mathematical background [1].", [DS],
                           "Who needs more math?")
     assert "swapped: says weaker mathe" in weaker.dropped[0][1]
