@@ -257,7 +257,7 @@ def chat_panel(served: ServedIndex, queue: FairQueue, blocks: gr.Blocks, *, heig
         question = gr.Textbox(placeholder=placeholder, show_label=False, submit_btn=True, scale=5,
                               max_length=MAX_MESSAGE_CHARS)
         stop = gr.Button("Stop", variant="stop", visible=False, scale=0, min_width=80, size="md")
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=False):
         new = gr.Button("New conversation", variant="secondary", size="sm", scale=1)
         earlier = gr.Dropdown([], value=None, label="Past conversations", scale=2,
                               info=None, interactive=True, allow_custom_value=False)
