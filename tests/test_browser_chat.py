@@ -120,7 +120,9 @@ def test_a_figures_answer_shows_its_table(browser, live: Live) -> None:  # type:
     headers = table.locator("th").all_inner_texts()
     assert headers[:3] == ["Skill", "ML engineer n=8", "Data scientist n=9"] or \
         (headers[0] == "Skill" and "ML engineer" in headers[1] and "Data scientist" in headers[2]), headers
-    assert table.locator("tbody tr").count() >= 2 and "pts for" in table.inner_text()
+    # With 8 and 9 sample postings, only machine learning separates the roles once every
+    # skill tested is accounted for (false discovery rate 5%).
+    assert table.locator("tbody tr").first.inner_text().startswith("Machine learning") and "pts for" in table.inner_text()
     page.screenshot(path=str(ARTIFACTS / "chat-figures.png"), full_page=True)
     page.close()
 
