@@ -170,3 +170,12 @@ def test_the_chat_page_builds_with_the_new_tabs(api_services: Services) -> None:
     # Only the chat's "ask" is offered to API clients; /api/stats and /api/classify serve scripts.
     public = {d.get("api_name") for d in config["dependencies"] if d.get("api_visibility", "public") == "public"}
     assert public == {"ask"}
+
+
+def test_the_compare_tab_opens_on_the_roles_a_link_names(served: ServedIndex) -> None:
+    from ui.analytics_tabs import opened_on
+
+    opened = opened_on(served, "ml_engineer,data_scientist")
+    assert opened is not None and opened[0] == ["ml_engineer", "data_scientist"] and len(opened) == 5
+    assert "Asked for more by ML engineer than data scientist postings" in opened[4]
+    assert opened_on(served, "") is None and opened_on(served, "astronaut") is None

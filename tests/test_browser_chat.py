@@ -124,6 +124,15 @@ def test_a_figures_answer_shows_its_table(browser, live: Live) -> None:  # type:
     # skill tested is accounted for (false discovery rate 5%).
     assert table.locator("tbody tr").first.inner_text().startswith("Machine learning") and "pts for" in table.inner_text()
     page.screenshot(path=str(ARTIFACTS / "chat-figures.png"), full_page=True)
+    # Its link opens the whole page on the Compare tab, with the same two roles compared.
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Compare ML engineer vs Data scientist in full").click()
+    compare = opened.value
+    expect(compare.get_by_text("Asked for more by ML engineer than data scientist postings")).to_be_visible(
+        timeout=30_000)
+    expect(compare.get_by_role("tab", name="Compare", selected=True)).to_be_visible()
+    compare.screenshot(path=str(ARTIFACTS / "compare-from-link.png"), full_page=True)
+    compare.close()
     page.close()
 
 

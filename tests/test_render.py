@@ -78,3 +78,17 @@ def test_a_figures_answer_gets_a_table_of_the_shares_that_reads_back_as_its_text
     html = answer_html("Statistics 90% [1].", [FIGURES.__class__(1, "figures", "F", "figures", "", "", "F\nx", 1.0)],
                        [], 2, table=one)
     assert "<table" in html and answer_text(html) == "Statistics 90% [1]."
+
+
+def test_a_figures_table_links_to_the_compare_tab_on_its_roles(services) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes import ten_and_ten
+
+    _, corpus = ten_and_ten(services.taxonomy)
+    table = figures_table_html(corpus, ["ml_engineer", "data_scientist"], compare_href="/?compare=ml_engineer,data_scientist")
+    assert table.endswith('<p class="to-compare"><a href="/?compare=ml_engineer,data_scientist" target="_blank" '
+                          'rel="noopener">Compare ML engineer vs Data scientist in full</a></p>')
+    assert "to-compare" not in figures_table_html(corpus, ["ml_engineer", "data_scientist"])
+    source = FIGURES.__class__(1, "figures", "F", "figures", "", "", "F\nx", 1.0)
+    html = answer_html("Kubernetes 80% vs 10% [1].", [source], [], 2, table=table)
+    assert answer_text(html) == "Kubernetes 80% vs 10% [1]."  # the link is not part of what the answer says
+

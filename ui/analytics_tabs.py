@@ -346,9 +346,27 @@ def _code(text: str) -> str:
     return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
 
 
-def compare_tab(served: ServedIndex) -> None:
+@dataclass(frozen=True)
+class CompareTab:
+    roles: gr.Dropdown
+    outputs: list[Any]  # chart, table, download, notes
+
+
+def opened_on(served: ServedIndex, asked: str) -> tuple[Any, ...] | None:
+    """What the Compare tab shows when the page is opened with ?compare=ROLES (the link under
+    a figures answer): the roles chosen and their comparison; None for no or unknown roles."""
+    try:
+        roles = resolve_roles(asked.split(",")) if asked.strip() else []
+    except StatsError:
+        return None
+    if not roles:
+        return None
+    return (roles, *compare_outputs(served, roles, None, "skills")[:4])
+
+
+def compare_tab(served: ServedIndex) -> CompareTab:
     taxonomy = served.services.taxonomy
-    with gr.Tab("Compare") as tab:
+    with gr.Tab("Compare", id="compare") as tab:
         gr.Markdown("Which skills the postings of each role ask for, counted over every indexed posting.")
         with gr.Row():
             roles = gr.Dropdown([(role_label(r), r) for r in ROLE_FAMILIES], value=DEFAULT_ROLES, multiselect=True,
@@ -378,6 +396,7 @@ def compare_tab(served: ServedIndex) -> None:
             trigger(show, inputs=[roles, skills, view], outputs=[chart, table, download, notes],
                     api_visibility="private")
         titles.expand(lambda: mismatch_outputs(served), outputs=[heat_map, examples], api_visibility="private")
+    return CompareTab(roles, [chart, table, download, notes])
 
 
 def check_tab(served: ServedIndex) -> None:

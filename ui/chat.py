@@ -180,7 +180,8 @@ STOPPED = "*Stopped: this answer is unfinished and was not checked against its s
 
 def finished_html(served: ServedIndex, answer: Answer, turn: int) -> str:
     asked = answer.figures
-    table = figures_table_html(served.corpus(), asked.roles, asked.skills) if asked and not answer.declined else ""
+    table = (figures_table_html(served.corpus(), asked.roles, asked.skills, compare_href=f"/?compare={','.join(asked.roles)}")
+             if asked and not answer.declined else "")
     html = answer_html(answer.answer, answer.sources, answer.supports, turn, table)
     if answer.query and answer.query.strip() != answer.question.strip():
         # A follow-up was searched with words from the conversation: say which.
@@ -206,18 +207,26 @@ def record_feedback(served: ServedIndex, history: list[dict[str, Any]], by_turn:
 
 def make_chat_ui(served: ServedIndex, queue: FairQueue) -> gr.Blocks:
     from ui.admin import admin_tab
-    from ui.analytics_tabs import check_tab, compare_tab
+    from ui.analytics_tabs import check_tab, compare_tab, opened_on
 
     # Uploaded files (the Admin tab's) are staged by Gradio; an hour is plenty to ingest one.
     with gr.Blocks(title="Role assistant", delete_cache=(3600, 3600)) as blocks:
         gr.Markdown("## Role assistant\nAsk about data and ML roles. Answers cite the article *Data scientist vs. "
                     "ML engineer* and the job postings they use: click a number to see the passage.")
-        with gr.Tabs():
-            with gr.Tab("Chat"):
+        with gr.Tabs() as tabs:
+            with gr.Tab("Chat", id="chat"):
                 chat_tab(served, queue, blocks)
-            compare_tab(served)
+            compare = compare_tab(served)
             check_tab(served)
             admin_tab(served)
+
+        def open_compare(request: gr.Request) -> tuple[Any, ...]:
+            opened = opened_on(served, request.query_params.get("compare", "")) if request else None
+            if opened is None:
+                return (gr.Tabs(), *(gr.skip() for _ in range(1 + len(compare.outputs))))
+            return (gr.Tabs(selected="compare"), *opened)
+
+        blocks.load(open_compare, outputs=[tabs, compare.roles, *compare.outputs], api_visibility="private")
     return blocks
 
 

@@ -19,7 +19,7 @@ KIND_LABELS = {"article": "Article", "posting": "Job posting", "role": "Role def
 _CITATION = re.compile(r"\s?\[(\d+)\]")
 _SOURCES_BLOCK = re.compile(r"<details class=\"msg-sources\".*?</details>\s*</div>\s*$", re.S)
 _TAG = re.compile(r"<[^>]+>")
-_TABLE = re.compile(r'<table class="figures">.*?</table>', re.S)
+_TABLE = re.compile(r'<table class="figures">.*?</table>(<p class="to-compare">.*?</p>)?', re.S)
 
 # Clicking a chip opens its passage (and the sources around it) and brings it into view.
 CHIP_SCRIPT = """<script>
@@ -147,7 +147,8 @@ def sources_html(sources: Sequence[Source], *, numbered: bool = True, empty: str
         for s in sources) + "</div>"
 
 
-def figures_table_html(corpus: Corpus, roles: Sequence[str], skills: Sequence[str] = (), top: int = 5) -> str:
+def figures_table_html(corpus: Corpus, roles: Sequence[str], skills: Sequence[str] = (), top: int = 5,
+                       compare_href: str = "") -> str:
     """The figures of an answer as a table with a bar for each share: for two roles the
     skills that separate them (difference in share with its 95% interval), otherwise each
     role's share of the skills asked about (or its most common ones)."""
@@ -174,8 +175,10 @@ def figures_table_html(corpus: Corpus, roles: Sequence[str], skills: Sequence[st
         caption = "Share of postings that mention each skill"
     if not rows:
         return ""
+    link = (f'<p class="to-compare"><a href="{html.escape(compare_href)}" target="_blank" rel="noopener">'
+            f"Compare {html.escape(roles_label(','.join(roles)))} in full</a></p>" if compare_href else "")
     return (f'<table class="figures"><caption>{caption}</caption><thead><tr><th>Skill</th>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+            f"<tbody>{''.join(rows)}</tbody></table>{link}")
 
 
 def _share_cell(share: float) -> str:
