@@ -3,13 +3,14 @@ for the tests of what several processes do at once (the refresh lock).
 
     python -m tests.fake_cli ARGS...        the CLI (its exit codes and error lines)
     python -m tests.fake_cli hold SECONDS   take the index's refresh lock, print "held",
-                                            keep it SECONDS, release it and exit 0
+                                            keep it until a line on stdin or SECONDS,
+                                            release it and exit 0
 """
 
 from __future__ import annotations
 
+import select
 import sys
-import time
 
 from assistant import cli
 from assistant.container import build_services
@@ -24,7 +25,7 @@ def main(args: list[str]) -> None:
         try:
             with services.store.locked():
                 print("held", flush=True)
-                time.sleep(float(args[1]))
+                select.select([sys.stdin], [], [], float(args[1]))
         except AssistantError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(exc.exit_code)

@@ -1,22 +1,18 @@
 """The bookkeeping in PostgreSQL (`database_url`), against a real server: feedback, kept
 uploads, and the refresh lock raced for by processes of their own.
 
-Each test has a database of its own (the `database_url` fixture); the processes use the
-fake embedder (tests/fake_cli.py), so none of this loads a model.
+Each test has a database of its own (the `database_url` fixture). Processes racing for the
+lock: test_slow_postgres_lock.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,9 +28,9 @@ from assistant.database import engine
 from assistant.errors import BackendUnavailable, IndexBusy
 from assistant.feedback import Feedback, FeedbackStore, PostgresFeedback
 from assistant.locks import AdvisoryRefreshLock
-from assistant.settings import REPO_ROOT, Settings
+from assistant.settings import Settings
 from assistant.store import read_manifest
-from tests.conftest import build_index, posting, write_jsonl
+from tests.conftest import build_index, posting
 from tests.fakes import HashingEmbedder
 from ui.api import make_app
 
@@ -90,13 +86,6 @@ def test_feedback_round_trip_and_export_in_postgres(settings: Settings, database
     assert list(sqlite.export()[0]) == list(services.feedback.export()[0])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", services.feedback.export()[0]["created"])
 
-    # Another process with another data folder sees it: it is in the server, not on disk.
-    other = subprocess.run([sys.executable, "-m", "tests.fake_cli", "feedback", "export"], capture_output=True,
-                           text=True, timeout=120, env=process_env(tmp_path / "elsewhere", database_url), cwd=REPO_ROOT)
-    assert other.returncode == 0, other.stderr
-    assert [json.loads(line)["question"] for line in other.stdout.splitlines()] == [
-        "Do ML engineers need statistics?", "Which cloud?"]
-
     code, out, _ = cli_in_process(services, monkeypatch, capsys, "feedback", "export", "--format", "csv")
     assert code == 0
     assert out.splitlines()[0] == "id,created,rating,comment,question,answer,sources,backend"
@@ -104,8 +93,7 @@ def test_feedback_round_trip_and_export_in_postgres(settings: Settings, database
 
 
 def test_feedback_through_the_api_lands_in_postgres(settings: Settings, database_url: str) -> None:
-    services = on_postgres(settings, database_url, min_relevance=0.2)
-    build_index(services)
+    services = on_postgres(settings, database_url)
     with TestClient(make_app(services, chat_page=False)) as client:
         saved = client.post("/api/feedback", json={"rating": "down", "question": "Why?", "answer": "Because [1]."})
     assert saved.status_code == 200 and saved.json() == {"id": 1}
@@ -209,90 +197,6 @@ def test_an_error_inside_the_lock_passes_through_and_frees_it(database_url: str)
             raise ValueError("the refresh itself failed")
     with AdvisoryRefreshLock(made, "postings").hold():
         pass
-
-
-# The refresh lock, raced for by processes (two "machines": two index folders, one database)
-
-
-def process_env(index_dir: Path, database_url: str, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_DATA_DIR=str(index_dir.parent / "data"),
-               ASSISTANT_DATABASE_URL=database_url, HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO_ROOT))
-    env.update({f"ASSISTANT_{name.upper()}": value for name, value in settings.items()})
-    return env
-
-
-@pytest.fixture
-def holder(tmp_path: Path, database_url: str) -> Iterator[subprocess.Popen[str]]:
-    """A process on machine A holding the refresh lock for up to 60 s."""
-    process = subprocess.Popen([sys.executable, "-m", "tests.fake_cli", "hold", "60"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=process_env(tmp_path / "a" / "index", database_url),
-                               cwd=REPO_ROOT)
-    try:
-        assert process.stdout is not None and process.stdout.readline().strip() == "held", process.stderr
-        yield process
-    finally:
-        process.kill()
-        process.wait(30)
-
-
-def ingest_on_b(tmp_path: Path, database_url: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    feed = write_jsonl(tmp_path / "feed.jsonl", [posting(1), posting(2)])
-    return subprocess.run([sys.executable, "-m", "tests.fake_cli", "ingest", str(feed), "--json"],
-                          capture_output=True, text=True, timeout=120, cwd=REPO_ROOT,
-                          env=process_env(tmp_path / "b" / "index", database_url, **settings))
-
-
-def advisory_locks_held(database_url: str) -> int:
-    with psycopg.connect(database_url) as connection:
-        row = connection.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted").fetchone()
-    return int(row[0]) if row else 0
-
-
-def test_a_second_refresh_from_another_process_is_refused_with_exit_5(
-        tmp_path: Path, database_url: str, holder: subprocess.Popen[str]) -> None:
-    refused = ingest_on_b(tmp_path, database_url)
-    print(f"refused ingest: exit {refused.returncode}: {refused.stderr.strip()}")
-    assert refused.returncode == 5
-    assert re.fullmatch(r"error: another process is refreshing the index 'role_assistant' \(its lock is held in "
-                        r"PostgreSQL at 127\.0\.0\.1:\d+/test_[0-9a-f]+\); try again when it finishes \(or set "
-                        r"ASSISTANT_LOCK_TIMEOUT_S to wait\)", refused.stderr.strip())
-    assert not (tmp_path / "b" / "index" / "CURRENT").exists()
-    assert holder.poll() is None
-
-
-def test_a_killed_holder_frees_the_lock(tmp_path: Path, database_url: str, holder: subprocess.Popen[str]) -> None:
-    assert advisory_locks_held(database_url) == 1
-    holder.send_signal(signal.SIGKILL)
-    holder.wait(30)
-    killed = time.monotonic()
-    while advisory_locks_held(database_url) and time.monotonic() - killed < 10:
-        time.sleep(0.02)
-    freed_after = time.monotonic() - killed
-    print(f"lock freed {freed_after * 1000:.0f} ms after SIGKILL")
-    assert advisory_locks_held(database_url) == 0
-    done = ingest_on_b(tmp_path, database_url)  # no timeout: it must not wait for anything
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["added"] == 2
-
-
-def test_with_the_lock_timeout_the_second_refresh_waits_and_then_succeeds(tmp_path: Path, database_url: str) -> None:
-    holder = subprocess.Popen([sys.executable, "-m", "tests.fake_cli", "hold", "3"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
-                              env=process_env(tmp_path / "a" / "index", database_url))
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        start = time.monotonic()
-        waited = ingest_on_b(tmp_path, database_url, lock_timeout_s="60")
-        elapsed = time.monotonic() - start
-        print(f"waiting ingest: exit {waited.returncode} after {elapsed:.2f} s (holder kept the lock 3 s)")
-        assert waited.returncode == 0, waited.stderr
-        assert json.loads(waited.stdout)["added"] == 2
-        assert holder.wait(30) == 0
-        assert elapsed >= 2.0  # it waited for the holder (3 s, minus its own start-up)
-    finally:
-        holder.kill()
-        holder.wait(30)
 
 
 # A server that cannot be reached
