@@ -74,12 +74,6 @@ def sqlalchemy_url(url: str) -> URL:
     return parsed.set(drivername="postgresql+psycopg")
 
 
-def where(url: str) -> str:
-    """host:port/database of a URL, never its password, for messages."""
-    parsed = sqlalchemy_url(url)
-    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
-
-
 def engine(url: str) -> Engine:
     """The process's one engine for `url`. Nothing connects yet: a server that is down
     fails the first request that needs it, not the start-up of a reader."""
