@@ -12,8 +12,10 @@ from assistant.chunking import Chunker
 from assistant.corpus_answerer import CorpusAnswerer
 from assistant.embeddings import Embedder, SentenceTransformerEmbedder
 from assistant.errors import BackendUnavailable
-from assistant.feedback import FeedbackStore
+from assistant.feedback import FeedbackLog, FeedbackStore, PostgresFeedback
+from assistant.kept_uploads import KeptUploads, PostgresUploads, UploadFolder
 from assistant.llm import ChatModel
+from assistant.locks import RefreshLock
 from assistant.onnx_embedder import OnnxEmbedder
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
@@ -21,6 +23,8 @@ from assistant.store import Generation, IndexStore, published_generation
 from assistant.vectorspace import vector_space
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from assistant.analytics import Corpus
     from assistant.answer import Source
     from assistant.closeness import Closeness
@@ -69,7 +73,26 @@ class Services:
             keep_generations=self.settings.keep_generations,
             lock_timeout_s=self.settings.lock_timeout_s,
             vectors=vector_space(self.settings.chroma_url),
+            refresh_lock=self._advisory_lock(),
         )
+
+    @cached_property
+    def database(self) -> Engine | None:
+        """The shared PostgreSQL database (`database_url`); None: bookkeeping on disk."""
+        url = self.settings.database_url.get_secret_value()
+        if not url:
+            return None
+        from assistant.database import engine
+
+        return engine(url)
+
+    def _advisory_lock(self) -> RefreshLock | None:
+        """With PostgreSQL, the refresh lock every machine sees; None: the store's lock file."""
+        if self.database is None:
+            return None
+        from assistant.locks import AdvisoryRefreshLock
+
+        return AdvisoryRefreshLock(self.database, self.settings.collection, self.settings.lock_timeout_s)
 
     @cached_property
     def chunker(self) -> Chunker:
@@ -150,8 +173,16 @@ class Services:
         return Closeness(self.embedder)
 
     @cached_property
-    def feedback(self) -> FeedbackStore:
+    def feedback(self) -> FeedbackLog:
+        if self.database is not None:
+            return PostgresFeedback(self.database)
         return FeedbackStore(self.settings.data_dir / "feedback.sqlite")
+
+    @cached_property
+    def uploads(self) -> KeptUploads:
+        if self.database is not None:
+            return PostgresUploads(self.database)
+        return UploadFolder(self.settings.data_dir / "uploads")
 
     def tools_in(self, text: str) -> set[str]:
         """The tools and platforms a text names (Rust, Kubernetes), not concepts such as

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="A Chroma server (`chroma run`) to keep the vectors in, e.g. http://127.0.0.1:8000, for "
         "several server workers or machines; empty: Chroma embedded in index_dir.",
     )
+    database_url: SecretStr = Field(
+        SecretStr(""),
+        description="A PostgreSQL server (postgresql://user:password@host:port/database) for feedback, upload "
+        "records and the refresh lock, shared by several machines; empty: SQLite files and a lock file on disk.",
+    )
     keep_generations: int = Field(
         3, ge=2, description="Published index generations kept on disk for readers still using them."
     )
@@ -148,6 +153,28 @@ class Settings(BaseSettings):
         if url and (parts.scheme not in ("http", "https") or not parts.hostname or parts.path):
             raise ValueError(f"{url!r} is not a Chroma server address: expected http://host:port, e.g. http://127.0.0.1:8000")
         return url
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, url: SecretStr) -> SecretStr:
+        text = url.get_secret_value().strip()
+        if not text:
+            return SecretStr("")
+        # Never echo the URL itself: it may carry a password.
+        scheme = text.split("://", 1)[0] if "://" in text else ""
+        if scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+            raise ValueError(f"expected a PostgreSQL URL such as postgresql://user@127.0.0.1:5432/assistant, "
+                             f"not a {scheme + '://' if scheme else 'schemeless'} address")
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError as exc:
+            raise ValueError(f"not a valid PostgreSQL URL: {exc}") from None
+        if not parts.hostname:
+            raise ValueError("the PostgreSQL URL names no host: expected postgresql://user@HOST:PORT/DATABASE")
+        if not parts.path.strip("/"):
+            raise ValueError("the PostgreSQL URL names no database: expected postgresql://user@host:port/DATABASE")
+        return SecretStr(text)
 
     @classmethod
     def settings_customise_sources(

@@ -3,7 +3,8 @@
 Layout under the index directory:
 
     CURRENT              name of the published generation (replaced atomically)
-    .refresh.lock        held by the one process allowed to refresh
+    .refresh.lock        held by the one process allowed to refresh (with database_url:
+                         a PostgreSQL advisory lock instead, locks.py)
     gen-<seq>-<time>-<r>/ chroma/ (PersistentClient), records.sqlite (LangChain record
                          manager), documents.sqlite (full texts), manifest.json (counts,
                          model, last refresh)
@@ -33,12 +34,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
 
 from assistant.embeddings import ChromaEmbeddingFunction, Embedder, LangChainEmbeddings
-from assistant.errors import IndexBusy, IndexCorrupt, IndexMismatch, IndexNotBuilt, IndexWriteError
+from assistant.errors import IndexCorrupt, IndexMismatch, IndexNotBuilt, IndexWriteError
+from assistant.locks import FileRefreshLock, RefreshLock
 from assistant.vectorspace import EmbeddedChroma, VectorSpace
 
 SCHEMA_VERSION = 1
@@ -96,6 +97,7 @@ class IndexStore:
         keep_generations: int = 3,
         lock_timeout_s: float = 0.0,
         vectors: VectorSpace | None = None,
+        refresh_lock: RefreshLock | None = None,
     ) -> None:
         self.root = Path(root)
         self.vectors = vectors or EmbeddedChroma()
@@ -103,6 +105,7 @@ class IndexStore:
         self.embedder = embedder
         self.keep_generations = keep_generations
         self.lock_timeout_s = lock_timeout_s
+        self.refresh_lock = refresh_lock or FileRefreshLock(self.root, lock_timeout_s)
 
     def current_path(self) -> Path | None:
         return published_generation(self.root)
@@ -134,18 +137,8 @@ class IndexStore:
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
         self.root.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.root / ".refresh.lock"), timeout=self.lock_timeout_s)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise IndexBusy(
-                f"another process is refreshing the index in {self.root}; "
-                f"try again when it finishes (or set ASSISTANT_LOCK_TIMEOUT_S to wait)"
-            ) from None
-        try:
+        with self.refresh_lock.hold():
             yield
-        finally:
-            lock.release()
 
     @contextmanager
     def locked(self) -> Iterator[None]:

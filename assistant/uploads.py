@@ -1,8 +1,9 @@
 """Postings files uploaded through the web (admin tab, `POST /api/postings`).
 
 An upload is checked and indexed from a staging copy; only after the refresh succeeds is
-it kept as `data_dir/uploads/NAME`, the source its documents name. Uploading a new version
-of the same file name with `sync` then removes the postings it no longer has.
+it kept (kept_uploads.py: as `data_dir/uploads/NAME`, or in PostgreSQL), under the source
+its documents name. Uploading a new version of the same file name with `sync` then
+removes the postings it no longer has.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def ingest_upload(
         raise UploadTooLarge(f"{name}: {len(data):,} bytes, over the {limit:,}-byte upload limit")
     folder = services.settings.data_dir / "uploads"
     staging = folder / f".staging-{uuid.uuid4().hex}" / name
-    kept = (folder / name).resolve()
+    source = services.uploads.source(name)
     try:
         try:
             staging.parent.mkdir(parents=True, exist_ok=True)
@@ -79,12 +80,12 @@ def ingest_upload(
             for r in loaded.rejections
         ]
         require_clean(loaded, skip_invalid=skip_invalid, skip_option="skip_invalid")
-        documents = [dataclasses.replace(d, source=str(kept)) for d in loaded.documents]
+        documents = [dataclasses.replace(d, source=source) for d in loaded.documents]
         report = refresh(
-            services.store, services.chunker, documents, sync_sources={str(kept)} if sync else set(),
+            services.store, services.chunker, documents, sync_sources={source} if sync else set(),
             rejected=loaded.rejections, progress=False, on_progress=on_progress,
         )
-        staging.replace(kept)
+        services.uploads.keep(name, staging, report.summary())
         return report
     finally:
         shutil.rmtree(staging.parent, ignore_errors=True)

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -27,6 +29,12 @@ SHARED = REPO_ROOT.parent / "shared"
 SHARED_DATA = SHARED / "data"
 # `.ci/run` starts a Chroma server and names it here; without it the tests start their own.
 CI_CHROMA_URL = os.environ.get("ASSISTANT_TEST_CHROMA_URL", "")
+# Likewise a PostgreSQL server (scripts/test-postgres); read here, before `_isolated` clears
+# every ASSISTANT_ variable.
+CI_DATABASE_URL = os.environ.get("ASSISTANT_TEST_DATABASE_URL", "")
+REQUIRE_POSTGRES = os.environ.get("ASSISTANT_REQUIRE_POSTGRES") == "1"
+TEST_POSTGRES = REPO_ROOT / "scripts" / "test-postgres"
+NO_POSTGRES_BINARIES = 3  # scripts/test-postgres's exit code when there is no server to start
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +85,49 @@ def wait_for_chroma(url: str, process: subprocess.Popen | None = None, timeout: 
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"no Chroma server at {url} after {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server's `postgres` database: CI's, or a throwaway cluster
+    started here. Skipped without the server binaries, unless ASSISTANT_REQUIRE_POSTGRES=1."""
+    if CI_DATABASE_URL:
+        yield CI_DATABASE_URL
+        return
+    # Under /tmp, not pytest's private folders: under root the server runs as `postgres`.
+    folder = tempfile.mkdtemp(prefix="assistant-test-postgres-")
+    started = subprocess.run(["bash", str(TEST_POSTGRES), "start", folder], capture_output=True, text=True,
+                             timeout=120, check=False)
+    if started.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        reason = f"no PostgreSQL for these tests: {started.stderr.strip()[-1000:]}"
+        if started.returncode != NO_POSTGRES_BINARIES or REQUIRE_POSTGRES:
+            pytest.fail(reason + ("" if started.returncode != NO_POSTGRES_BINARIES
+                                  else " (ASSISTANT_REQUIRE_POSTGRES=1: not skipped)"))
+        pytest.skip(reason)
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run(["bash", str(TEST_POSTGRES), "stop", folder], timeout=120, check=False)
+
+
+@pytest.fixture
+def database_url(postgres_server: str) -> Iterator[str]:
+    """A database of this test's own on the PostgreSQL server, dropped afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from assistant.database import dispose_all
+
+    name = f"test_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        dispose_all()
+        with psycopg.connect(postgres_server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["embedded", "server"])

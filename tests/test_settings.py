@@ -53,3 +53,34 @@ def test_a_chroma_url_must_be_a_server_address(monkeypatch: pytest.MonkeyPatch) 
         load_settings()
     monkeypatch.setenv("ASSISTANT_CHROMA_URL", "http://127.0.0.1:8000/")
     assert load_settings().chroma_url == "http://127.0.0.1:8000"
+
+
+def test_a_database_url_must_be_postgresql_and_is_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.container import build_services
+    from assistant.feedback import FeedbackStore
+    from assistant.kept_uploads import UploadFolder
+    from assistant.locks import FileRefreshLock
+    from tests.fakes import HashingEmbedder
+
+    unset = load_settings()
+    assert unset.database_url.get_secret_value() == ""
+    services = build_services(unset, embedder=HashingEmbedder())
+    assert services.database is None
+    assert isinstance(services.feedback, FeedbackStore) and isinstance(services.uploads, UploadFolder)
+    assert isinstance(services.store.refresh_lock, FileRefreshLock)
+
+    monkeypatch.setenv("ASSISTANT_DATABASE_URL", "mysql://app:s3cret@db.example.com/assistant")
+    with pytest.raises(SettingsError, match=r"database_url: .*expected a PostgreSQL URL such as "
+                                            r"postgresql://user@127\.0\.0\.1:5432/assistant, not a mysql:// address") as raised:
+        load_settings()
+    assert "s3cret" not in str(raised.value)
+    for url, problem in [("db.example.com:5432/assistant", "not a schemeless address"),
+                         ("postgresql:///assistant", "names no host"),
+                         ("postgresql://db.example.com:5432", "names no database"),
+                         ("postgresql://db.example.com:port/assistant", "not a valid PostgreSQL URL")]:
+        monkeypatch.setenv("ASSISTANT_DATABASE_URL", url)
+        with pytest.raises(SettingsError, match=f"database_url: .*{problem}"):
+            load_settings()
+    for url in ("postgresql://app:pw@db.example.com:5432/assistant", "postgres://db.example.com/assistant"):
+        monkeypatch.setenv("ASSISTANT_DATABASE_URL", f" {url} ")
+        assert load_settings().database_url.get_secret_value() == url
