@@ -20,33 +20,56 @@ _WORD = re.compile(r"(?u)\b\w[\w+#.-]*\w\b|\b\w\b")
 _PUNCTUATION = ".,;:!?\"'()"
 
 
+# What retrieval filters, boosts and spreads results on. The rest of a chunk (its text,
+# title, position) is fetched by id for the few chunks a question returns.
+ROUTING_FIELDS = ("kind", "role_family", "company", "doc_id", "source")
+# Everything that decides the tokens; a saved index made with other settings is not used.
+TOKENIZER = {"stopwords": "en", "stemmer": "english", "words": _WORD.pattern, "bm25s": bm25s.__version__}
+
+
+def routing(meta: dict[str, Any]) -> dict[str, Any]:
+    return {key: meta[key] for key in ROUTING_FIELDS if key in meta}
+
+
 class LexicalIndex:
-    def __init__(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+    """BM25 over every chunk, typo repair, and each chunk's routing fields, in index order."""
+
+    def __init__(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]], bm25: bm25s.BM25 | None,
+                 speller: Speller) -> None:
         self.ids = list(ids)
-        self.texts = list(texts)
         self.metadatas = list(metadatas)
-        self._stemmer = Stemmer.Stemmer("english")
-        self._bm25 = bm25s.BM25()
-        tokens = bm25s.tokenize(self.texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
-        self._bm25.index(tokens, show_progress=False)
-        self._vocab = tokens.vocab
-        # Surface words seen in the corpus, for repairing misspelt query words.
-        self._speller = Speller(w for text in self.texts for w in _WORD.findall(text.lower()) if len(w) > 3)
+        self.bm25 = bm25  # None for a generation without chunks, which bm25s cannot index
+        self.speller = speller
+        self._stemmer = Stemmer.Stemmer(TOKENIZER["stemmer"])
+        self._vocab = bm25.vocab_dict if bm25 is not None else {}
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def repair(self, query: str) -> str:
         """Replace words the corpus never uses by the closest word it does ("enginer" -> "engineer")."""
-        return self._speller.repair(query)
+        return self.speller.repair(query)
 
     def scores(self, query: str) -> np.ndarray:
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, show_progress=False,
-                                return_ids=False)[0]
+        tokens = bm25s.tokenize([query], stopwords=TOKENIZER["stopwords"], stemmer=self._stemmer,
+                                show_progress=False, return_ids=False)[0]
         known = [t for t in tokens if t in self._vocab]
-        if not known:
+        if not known or self.bm25 is None:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+
+def build_lexical(ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> LexicalIndex:
+    """Index chunk texts: tokenize, stem, score with BM25, and collect the words typo repair knows."""
+    bm25 = None
+    if texts:
+        tokens = bm25s.tokenize(list(texts), stopwords=TOKENIZER["stopwords"],
+                                stemmer=Stemmer.Stemmer(TOKENIZER["stemmer"]), show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+    # Surface words seen in the corpus, for repairing misspelt query words.
+    speller = Speller(w for text in texts for w in _WORD.findall(text.lower()) if len(w) > 3)
+    return LexicalIndex(ids, [routing(m) for m in metadatas], bm25, speller)
 
 
 class Speller:

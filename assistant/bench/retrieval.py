@@ -19,7 +19,8 @@ import numpy as np
 from assistant.bench.answers import percentiles
 from assistant.container import Services
 from assistant.embeddings import unit_vectors
-from assistant.retrieval import HybridRetriever, RetrievalConfig, _best, load_lexical
+from assistant.retrieval import HybridRetriever, RetrievalConfig, _best
+from assistant.saved_lexical import load_lexical
 from assistant.store import Generation, IndexStore
 from assistant.vectorspace import vector_space
 
