@@ -85,16 +85,21 @@ class Speller:
 
     cutoff = 0.8
 
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(self, words: Iterable[str], letters: np.ndarray | None = None) -> None:
+        """`letters`, when given, is the `letters` of a Speller of the same words (saved with
+        them), so that loading one skips counting the letters of every word again."""
         self.known = frozenset(words)
         # Sorted by length, so the words of the lengths that can pass are one slice.
-        self._words = sorted(self.known, key=len)
-        self._lengths = np.array([len(w) for w in self._words], dtype=np.int64)
+        self.words = sorted(self.known, key=lambda w: (len(w), w))
+        self._lengths = np.array([len(w) for w in self.words], dtype=np.int64)
+        if letters is not None and letters.shape == (_BUCKETS, len(self.words)):
+            self.letters = letters
+            return
         # How often each letter occurs in each word: one row per letter, one column per word.
-        self._letters = np.zeros((_BUCKETS, len(self._words)), dtype=np.uint16)
-        for column, word in enumerate(self._words):
+        self.letters = np.zeros((_BUCKETS, len(self.words)), dtype=np.uint16)
+        for column, word in enumerate(self.words):
             for bucket in map(_bucket, word):
-                self._letters[bucket, column] += 1
+                self.letters[bucket, column] += 1
 
     def repair(self, query: str) -> str:
         out = []
@@ -118,7 +123,7 @@ class Speller:
         stop = int(np.searchsorted(self._lengths, math.ceil(size * 3 / 2), side="right"))
         shared = np.zeros(stop - start, dtype=np.int64)
         for bucket, count in Counter(map(_bucket, word)).items():
-            shared += np.minimum(self._letters[bucket, start:stop], count)
+            shared += np.minimum(self.letters[bucket, start:stop], count)
         # difflib's own arithmetic, so a bound and a ratio of the same matches compare equal.
         bounds = 2.0 * shared / (size + self._lengths[start:stop])
         rows = np.flatnonzero(bounds >= self.cutoff)
@@ -127,7 +132,7 @@ class Speller:
         for row in rows[np.argsort(-bounds[rows], kind="stable")]:
             if best and bounds[row] < best[0]:
                 break
-            candidate = self._words[start + row]
+            candidate = self.words[start + row]
             matcher.set_seq1(candidate)
             score = matcher.ratio()
             # The highest score wins and, as in get_close_matches, the larger word breaks a tie.
