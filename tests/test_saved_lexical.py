@@ -219,3 +219,31 @@ def test_a_lexical_hit_the_store_lacks_is_a_clear_error(built: Services) -> None
         with pytest.raises(IndexCorrupt, match=f"chunk '{gone}' is in the lexical index of .* but not in its "
                                                f"vector store"):
             retriever.core_passages()
+
+
+def test_a_full_disk_while_saving_the_index_leaves_the_published_one_answering(
+        services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import assistant.saved_lexical as saved
+    from assistant.errors import IndexWriteError
+
+    ingest(services, [posting(i) for i in range(3)], tmp_path / "a.jsonl")
+    published = services.store.current_path()
+    assert published is not None
+    real_save = saved.save_lexical
+
+    def half_written(index: LexicalIndex, folder: Path, *, generation: str) -> None:
+        real_save(index, folder, generation=generation)
+        (folder / STAMP).unlink()  # killed before the stamp, the last file, was written
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / STAMP))
+
+    monkeypatch.setattr(saved, "save_lexical", half_written)
+    with pytest.raises(IndexWriteError, match=r"No space left on device .*stamp.json\); the published index is "
+                                              r"unchanged and still answers"):
+        ingest(services, [posting(i) for i in range(5)], tmp_path / "b.jsonl")
+    monkeypatch.undo()
+    assert services.store.current_path() == published and services.store.generations() == [published]
+    with services.store.reader() as generation:
+        lexical = load_lexical(generation)
+        assert memory_mapped(lexical) and sorted(m["doc_id"] for m in lexical.metadatas) == ["p0", "p1", "p2"]
