@@ -247,3 +247,12 @@ def test_a_full_disk_while_saving_the_index_leaves_the_published_one_answering(
     with services.store.reader() as generation:
         lexical = load_lexical(generation)
         assert memory_mapped(lexical) and sorted(m["doc_id"] for m in lexical.metadatas) == ["p0", "p1", "p2"]
+
+
+def test_the_index_keeps_every_field_a_filter_can_name() -> None:
+    """Filtering happens on the routing fields alone: a filter on a field they lacked would
+    silently match nothing."""
+    from assistant.lexical import ROUTING_FIELDS
+    from assistant.search import FILTER_FIELDS
+
+    assert set(FILTER_FIELDS) <= set(ROUTING_FIELDS)
