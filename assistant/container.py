@@ -202,7 +202,8 @@ class Services:
         return core
 
     def retriever(self, generation: Generation) -> HybridRetriever:
-        from assistant.retrieval import HybridRetriever, RetrievalConfig, load_lexical
+        from assistant.retrieval import HybridRetriever, RetrievalConfig
+        from assistant.saved_lexical import load_lexical
 
         reranker = None
         if self.settings.reranker_model:

@@ -20,33 +20,56 @@ _WORD = re.compile(r"(?u)\b\w[\w+#.-]*\w\b|\b\w\b")
 _PUNCTUATION = ".,;:!?\"'()"
 
 
+# What retrieval filters, boosts and spreads results on. The rest of a chunk (its text,
+# title, position) is fetched by id for the few chunks a question returns.
+ROUTING_FIELDS = ("kind", "role_family", "company", "doc_id", "source")
+# Everything that decides the tokens; a saved index made with other settings is not used.
+TOKENIZER = {"stopwords": "en", "stemmer": "english", "words": _WORD.pattern, "bm25s": bm25s.__version__}
+
+
+def routing(meta: dict[str, Any]) -> dict[str, Any]:
+    return {key: meta[key] for key in ROUTING_FIELDS if key in meta}
+
+
 class LexicalIndex:
-    def __init__(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+    """BM25 over every chunk, typo repair, and each chunk's routing fields, in index order."""
+
+    def __init__(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]], bm25: bm25s.BM25 | None,
+                 speller: Speller) -> None:
         self.ids = list(ids)
-        self.texts = list(texts)
         self.metadatas = list(metadatas)
-        self._stemmer = Stemmer.Stemmer("english")
-        self._bm25 = bm25s.BM25()
-        tokens = bm25s.tokenize(self.texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
-        self._bm25.index(tokens, show_progress=False)
-        self._vocab = tokens.vocab
-        # Surface words seen in the corpus, for repairing misspelt query words.
-        self._speller = Speller(w for text in self.texts for w in _WORD.findall(text.lower()) if len(w) > 3)
+        self.bm25 = bm25  # None for a generation without chunks, which bm25s cannot index
+        self.speller = speller
+        self._stemmer = Stemmer.Stemmer(TOKENIZER["stemmer"])
+        self._vocab = bm25.vocab_dict if bm25 is not None else {}
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def repair(self, query: str) -> str:
         """Replace words the corpus never uses by the closest word it does ("enginer" -> "engineer")."""
-        return self._speller.repair(query)
+        return self.speller.repair(query)
 
     def scores(self, query: str) -> np.ndarray:
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, show_progress=False,
-                                return_ids=False)[0]
+        tokens = bm25s.tokenize([query], stopwords=TOKENIZER["stopwords"], stemmer=self._stemmer,
+                                show_progress=False, return_ids=False)[0]
         known = [t for t in tokens if t in self._vocab]
-        if not known:
+        if not known or self.bm25 is None:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+
+def build_lexical(ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> LexicalIndex:
+    """Index chunk texts: tokenize, stem, score with BM25, and collect the words typo repair knows."""
+    bm25 = None
+    if texts:
+        tokens = bm25s.tokenize(list(texts), stopwords=TOKENIZER["stopwords"],
+                                stemmer=Stemmer.Stemmer(TOKENIZER["stemmer"]), show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+    # Surface words seen in the corpus, for repairing misspelt query words.
+    speller = Speller(w for text in texts for w in _WORD.findall(text.lower()) if len(w) > 3)
+    return LexicalIndex(ids, [routing(m) for m in metadatas], bm25, speller)
 
 
 class Speller:
@@ -62,16 +85,21 @@ class Speller:
 
     cutoff = 0.8
 
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(self, words: Iterable[str], letters: np.ndarray | None = None) -> None:
+        """`letters`, when given, is the `letters` of a Speller of the same words (saved with
+        them), so that loading one skips counting the letters of every word again."""
         self.known = frozenset(words)
         # Sorted by length, so the words of the lengths that can pass are one slice.
-        self._words = sorted(self.known, key=len)
-        self._lengths = np.array([len(w) for w in self._words], dtype=np.int64)
+        self.words = sorted(self.known, key=lambda w: (len(w), w))
+        self._lengths = np.array([len(w) for w in self.words], dtype=np.int64)
+        if letters is not None and letters.shape == (_BUCKETS, len(self.words)):
+            self.letters = letters
+            return
         # How often each letter occurs in each word: one row per letter, one column per word.
-        self._letters = np.zeros((_BUCKETS, len(self._words)), dtype=np.uint16)
-        for column, word in enumerate(self._words):
+        self.letters = np.zeros((_BUCKETS, len(self.words)), dtype=np.uint16)
+        for column, word in enumerate(self.words):
             for bucket in map(_bucket, word):
-                self._letters[bucket, column] += 1
+                self.letters[bucket, column] += 1
 
     def repair(self, query: str) -> str:
         out = []
@@ -95,7 +123,7 @@ class Speller:
         stop = int(np.searchsorted(self._lengths, math.ceil(size * 3 / 2), side="right"))
         shared = np.zeros(stop - start, dtype=np.int64)
         for bucket, count in Counter(map(_bucket, word)).items():
-            shared += np.minimum(self._letters[bucket, start:stop], count)
+            shared += np.minimum(self.letters[bucket, start:stop], count)
         # difflib's own arithmetic, so a bound and a ratio of the same matches compare equal.
         bounds = 2.0 * shared / (size + self._lengths[start:stop])
         rows = np.flatnonzero(bounds >= self.cutoff)
@@ -104,7 +132,7 @@ class Speller:
         for row in rows[np.argsort(-bounds[rows], kind="stable")]:
             if best and bounds[row] < best[0]:
                 break
-            candidate = self._words[start + row]
+            candidate = self.words[start + row]
             matcher.set_seq1(candidate)
             score = matcher.ratio()
             # The highest score wins and, as in get_close_matches, the larger word breaks a tie.

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from assistant.embeddings import Embedder, unit_vectors
+from assistant.errors import IndexCorrupt
 from assistant.lexical import LexicalIndex
 from assistant.roles import roles_in
 from assistant.search import where_clause
@@ -43,10 +44,6 @@ _POSTING_WORDS = re.compile(
 def about_postings(question: str) -> bool:
     """Whether a question asks about postings rather than about the roles in general."""
     return bool(_POSTING_WORDS.search(question))
-
-
-def load_lexical(generation: Generation) -> LexicalIndex:
-    return LexicalIndex(*generation.scan(with_texts=True))
 
 
 def _matches(meta: dict[str, Any], filters: dict[str, str]) -> bool:
@@ -92,9 +89,9 @@ class HybridRetriever:
         scores = self.lexical.scores(repaired)
         hits = self._fused(vector, scores, filters, set(roles_in(repaired)), self._companies_in(repaired))
         if self.reranker is not None:
-            hits = self.reranker(repaired, hits[: self.config.candidates])
+            hits = self.reranker(repaired, self._filled(hits[: self.config.candidates]))
         if "kind" in filters:
-            return self._diverse(hits, k)
+            return self._filled(self._diverse(hits, k))
         # The article is one document among thousands of posting chunks, yet it is what
         # most questions are about: it gets its own ranking and reserved places.
         article = self._fused(vector, scores, {**filters, "kind": "article"}, set(), set())
@@ -104,12 +101,12 @@ class HybridRetriever:
         chosen = article[: min(slots, k - 1)] if k > 1 else []
         rest = self._diverse([h for h in hits if h.kind != "article" or k == 1], k - len(chosen))
         if postings_question:
-            return sorted(chosen + rest, key=lambda h: h.score, reverse=True)
-        return chosen + rest
+            return self._filled(sorted(chosen + rest, key=lambda h: h.score, reverse=True))
+        return self._filled(chosen + rest)
 
     def core_passages(self) -> list[Hit]:
         """Every article passage, in reading order: the fixed part of a prompt."""
-        hits = [self._to_hit(self.lexical.ids[row], 0.0, None) for row in self._article_rows]
+        hits = self._filled([self._to_hit(self.lexical.ids[row], 0.0, None) for row in self._article_rows])
         return sorted(hits, key=lambda h: (h.doc_id, int(h.metadata.get("position", 0))))
 
     def _companies_in(self, query: str) -> set[str]:
@@ -182,11 +179,34 @@ class HybridRetriever:
         return self._article_rows[keep], values[keep]
 
     def _to_hit(self, chunk_id: str, score: float, dense: float | None) -> Hit:
-        index = self._position[chunk_id]
-        meta = dict(self.lexical.metadatas[index])
+        """A ranked chunk with only its routing fields, which is all that ranking and spreading
+        results need; `_filled` completes the few that are returned."""
+        meta = dict(self.lexical.metadatas[self._position[chunk_id]])
         if dense is not None:
             meta["dense"] = round(dense, 4)
-        return Hit.from_store(chunk_id, self.lexical.texts[index], meta, score)
+        return Hit.from_store(chunk_id, "", meta, score)
+
+    def _filled(self, hits: list[Hit]) -> list[Hit]:
+        """The hits with their texts and all their metadata, fetched by id: the lexical index
+        keeps no texts, so a worker does not read every chunk's text at start-up."""
+        ids = [str(hit.metadata["store_id"]) for hit in hits]
+        if not ids:
+            return []
+        got = self.generation.collection.get(ids=ids, include=["documents", "metadatas"])
+        stored = {chunk_id: (text, meta) for chunk_id, text, meta in
+                  zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        missing = [chunk_id for chunk_id in ids if chunk_id not in stored]
+        if missing:
+            raise IndexCorrupt(f"chunk {missing[0]!r} is in the lexical index of {self.generation.path} but not in "
+                               f"its vector store: rebuild with `python -m assistant build`")
+        filled = []
+        for hit, chunk_id in zip(hits, ids, strict=True):
+            text, meta = stored[chunk_id]
+            meta = dict(meta or {})
+            if "dense" in hit.metadata:
+                meta["dense"] = hit.metadata["dense"]
+            filled.append(Hit.from_store(chunk_id, text or "", meta, hit.score))
+        return filled
 
     def _diverse(self, hits: list[Hit], k: int) -> list[Hit]:
         per_doc: dict[str, int] = defaultdict(int)

@@ -186,6 +186,9 @@ class IndexStore:
             if source is not None:
                 self.vectors.copy(self.collection_name, source, generation.collection)
             yield generation
+            from assistant.saved_lexical import save_for  # imports bm25s, which only a writer needs here
+
+            save_for(generation)  # BM25 built once here, not by every worker that opens the generation
             _write_manifest(generation, self.embedder.name)
         except BaseException as exc:
             generation.close()

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.container import Services
-from assistant.lexical import LexicalIndex, Speller
-from assistant.retrieval import HybridRetriever, _best, _matches, load_lexical
+from assistant.lexical import LexicalIndex, Speller, build_lexical
+from assistant.retrieval import HybridRetriever, _best, _matches
+from assistant.saved_lexical import load_lexical
 from tests.conftest import build_index
 
 TEXTS = [
@@ -24,7 +25,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def lexical() -> LexicalIndex:
-    return LexicalIndex([f"c{i}" for i in range(len(TEXTS))], TEXTS, [{"kind": "posting"}] * len(TEXTS))
+    return build_lexical([f"c{i}" for i in range(len(TEXTS))], TEXTS, [{"kind": "posting"}] * len(TEXTS))
 
 
 @pytest.mark.parametrize(("query", "repaired"), [

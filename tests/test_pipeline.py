@@ -120,7 +120,8 @@ def test_follow_up_retrieves_with_the_conversation(built: Services) -> None:
 
 
 def test_a_reranker_plugs_in_and_reorders_candidates(built: Services) -> None:
-    from assistant.retrieval import HybridRetriever, load_lexical
+    from assistant.retrieval import HybridRetriever
+    from assistant.saved_lexical import load_lexical
 
     seen: list[int] = []
 
