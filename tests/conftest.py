@@ -270,20 +270,23 @@ def answer_index(built_index, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index_dir
 
 
-@pytest.fixture
-def run(services: Services, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """The CLI as a user runs it, on the test's services: (exit code, stdout, stderr)."""
+def cli_in_process(services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                   *args: str) -> tuple[int, str, str]:
+    """The CLI as a user runs it, on these services: (exit code, stdout, stderr)."""
     from assistant import cli
 
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(cli, "_state", {"services": services})
-        monkeypatch.setattr(sys, "argv", ["assistant", *args])
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+    monkeypatch.setattr(cli, "_state", {"services": services})
+    monkeypatch.setattr(sys, "argv", ["assistant", *args])
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
 
-    return run
+
+@pytest.fixture
+def run(services: Services, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """`cli_in_process` on the test's services."""
+    return lambda *args: cli_in_process(services, monkeypatch, capsys, *args)

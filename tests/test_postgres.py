@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -21,7 +20,6 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from assistant import cli
 from assistant.bench import free_port
 from assistant.container import Services, build_services
 from assistant.database import engine
@@ -30,7 +28,7 @@ from assistant.feedback import Feedback, FeedbackStore, PostgresFeedback
 from assistant.locks import AdvisoryRefreshLock
 from assistant.settings import Settings
 from assistant.store import read_manifest
-from tests.conftest import build_index, posting
+from tests.conftest import build_index, cli_in_process, posting
 from tests.fakes import HashingEmbedder
 from ui.api import make_app
 
@@ -40,19 +38,6 @@ TOKEN = "admin-s3cret"
 def on_postgres(settings: Settings, url: str, **update: object) -> Services:
     return build_services(settings.model_copy(update={"database_url": SecretStr(url), **update}),
                           embedder=HashingEmbedder())
-
-
-def cli_in_process(services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                   *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(cli, "_state", {"services": services})
-    monkeypatch.setattr(sys, "argv", ["assistant", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # Feedback
