@@ -5,7 +5,7 @@ as a citable source, next to what the article says."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from assistant.analytics import ROLE_LABELS, Corpus
 from assistant.answer import Source, sources_from
@@ -66,7 +66,7 @@ def figures_sources(corpus: Corpus, roles: Sequence[str], skills: Sequence[str],
                 continue
             sources.append(Source(len(sources) + 1, example.doc_id, example.title, "posting", example.role,
                                   example.company,
-                                  f"{example.title} at {example.company}\n{_excerpt(example.text, corpus, skill)}", 0.0))
+                                  f"{example.title} at {example.company}\n{excerpt(example.text, corpus, {skill})}", 0.0))
     return sources
 
 
@@ -78,9 +78,10 @@ def _example_targets(corpus: Corpus, roles: Sequence[str], skills: Sequence[str]
     return [(role, skills[0]) for role in roles[:2]] if skills else []
 
 
-def _excerpt(text: str, corpus: Corpus, skill: str, width: int = 300) -> str:
-    """The part of a posting around its first mention of the skill."""
-    mention = next((m for m in corpus.taxonomy.mentions(text) if m.skill == skill), None)
+def excerpt(text: str, corpus: Corpus, skills: Collection[str], width: int = 300) -> str:
+    """The part of a posting around its first mention of one of `skills`, so the passage
+    shown beside an answer holds what the answer says of it."""
+    mention = next((m for m in corpus.taxonomy.mentions(text) if m.skill in skills), None)
     start = max(0, (mention.start if mention else 0) - width // 2)
     piece = text[start:start + width].strip()
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from assistant.analytics import ROLE_LABELS, Corpus, Profile
 from assistant.answer import Source
+from assistant.corpus_answers import excerpt
 from assistant.figures import capital, distinct, series
 from assistant.mismatch import MIN_CANDIDATE_POSTINGS, Mismatch, Reading
 from assistant.related import Neighbours, related_sentences
@@ -117,10 +118,6 @@ def _read(count: int) -> str:
     return "reads" if count == 1 else "read"
 
 
-def _posting_source(n: int, p: Profile, corpus: Corpus, skills: Sequence[str], width: int = 400) -> Source:
-    """A posting as a source: the part of its text around its first mention of `skills`,
-    so the passage shown beside the answer holds what the answer says of it."""
-    mention = next((m for m in corpus.taxonomy.mentions(p.text) if m.skill in skills), None)
-    start = max(0, (mention.start if mention else 0) - width // 2)
-    piece = ("…" if start else "") + p.text[start:start + width].strip() + ("…" if start + width < len(p.text) else "")
+def _posting_source(n: int, p: Profile, corpus: Corpus, skills: Sequence[str]) -> Source:
+    piece = excerpt(p.text, corpus, skills, width=400)
     return Source(n, p.doc_id, p.title, "posting", p.role, p.company, f"{p.title} at {p.company}\n{piece}", 0.0)
