@@ -165,29 +165,29 @@ class CorpusAnswerer:
         result = readings(corpus)
         examples = result.examples(asked.title, asked.reads_like, limit=3)
         text = mismatch_sentences(result, corpus, asked, examples)
-        sources = mismatch_sources(corpus, asked, text, examples)
-        yield Event("sources", sources=sources)
-        yield from stated(Answer(question, text, sources, self.backend, False,
-                                 {"retrieve_ms": round((time.perf_counter() - started) * 1000, 1)}, query=query),
-                          started)
+        yield from self._stated(question, query, text, mismatch_sources(corpus, asked, text, examples), started)
 
     def _related(self, question: str, query: str, corpus: Corpus, asked: RelatedAsked) -> Iterator[Event]:
         started = time.perf_counter()
         text, sources = related_answer(related_skills(corpus, asked.skill, asked.roles), corpus)
-        yield Event("sources", sources=sources)
-        yield from stated(Answer(question, text, sources, self.backend, False,
-                                 {"retrieve_ms": round((time.perf_counter() - started) * 1000, 1)}, query=query),
-                          started)
+        yield from self._stated(question, query, text, sources, started)
 
     def _group_comparison(self, question: str, query: str, corpus: Corpus, asked: GroupQuestion) -> Iterator[Event]:
         """Two seniority levels or regions of one role, compared by code: no passage or model
         has these counts."""
         started = time.perf_counter()
         sources = [group_source(corpus, asked)]
-        yield Event("sources", sources=sources)
         text = " ".join(group_sentences(corpus, asked)) + " [1]"
-        yield from stated(Answer(question, text, sources, self.backend, False, {"retrieve_ms": 0.0}, query=query),
-                          started)
+        yield from self._stated(question, query, text, sources, started, retrieve_ms=0.0)
+
+    def _stated(self, question: str, query: str, text: str, sources: list[Source], started: float,
+                retrieve_ms: float | None = None) -> Iterator[Event]:
+        """An answer written by code from the whole corpus: its sources, then all of it."""
+        if retrieve_ms is None:
+            retrieve_ms = round((time.perf_counter() - started) * 1000, 1)
+        yield Event("sources", sources=sources)
+        yield from stated(Answer(question, text, sources, self.backend, False, {"retrieve_ms": retrieve_ms},
+                                 query=query), started)
 
     def _posting_check(self, question: str, asked: str) -> Iterator[Event]:
         started = time.perf_counter()
