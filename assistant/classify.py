@@ -11,9 +11,18 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, Corpus, StatsError, category_shares, with_article
+from assistant.analytics import (
+    MIN_ROLE_POSTINGS,
+    ROLE_LABELS,
+    Corpus,
+    RoleFigures,
+    StatsError,
+    category_shares,
+    with_article,
+)
 from assistant.roles import role_family
 
 TYPICAL = 0.5  # a skill at least this share of a role's postings mention is typical of it
@@ -81,15 +90,11 @@ def classify(text: str, corpus: Corpus) -> Classification:
         raise StatsError(f"the index has no role with {MIN_ROLE_POSTINGS} or more postings to compare with")
     # A skill no candidate role's postings mention says nothing about the role; counted as
     # absent it would only reward the role with the most postings (its smoothed share is lowest).
-    seen = [s for s in taxonomy.skills if any(corpus.figures(r).counts.get(s) for r in roles)]
+    seen = seen_skills(corpus, roles)
     fits = []
     for role in roles:
         figures = corpus.figures(role)
-        score = 0.0
-        for skill in seen:
-            p = (figures.counts.get(skill, 0) + 1) / (figures.n + 2)
-            score += math.log(p if skill in present else 1 - p)
-        fit = RoleFit(role, figures.n, score)
+        fit = RoleFit(role, figures.n, log_likelihood(skill_chances(figures, seen), present))
         for skill in sorted(present, key=lambda s: -figures.share(s)):
             share = figures.share(skill)
             (fit.matches if share >= 0.3 else fit.unusual if share < RARE else []).append(skill)
@@ -109,6 +114,25 @@ def classify(text: str, corpus: Corpus) -> Classification:
         distinctive=_distinctive(present, fits[0].role, corpus),
         **_title(text),
     )
+
+
+def seen_skills(corpus: Corpus, roles: Sequence[str]) -> list[str]:
+    """The skills some posting of these roles mentions, in taxonomy order."""
+    return [s for s in corpus.taxonomy.skills if any(corpus.figures(r).counts.get(s) for r in roles)]
+
+
+def skill_chances(figures: RoleFigures, seen: Sequence[str], left_out: frozenset[str] | None = None) -> dict[str, float]:
+    """The chance that a posting of the role mentions each skill, Laplace-smoothed. With
+    `left_out` (the skills of one of the role's own postings), that posting is taken out of
+    the counts, so it does not vote for its own role."""
+    n = figures.n - (left_out is not None)
+    out = left_out or frozenset()
+    return {s: (figures.counts.get(s, 0) - (s in out) + 1) / (n + 2) for s in seen}
+
+
+def log_likelihood(chances: dict[str, float], present: Collection[str]) -> float:
+    """How likely a posting's mentioned and unmentioned skills are under those chances."""
+    return sum(math.log(p if s in present else 1 - p) for s, p in chances.items())
 
 
 def _title(text: str) -> dict[str, str]:

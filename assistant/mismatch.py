@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.analytics import ROLE_LABELS, Corpus, Profile
+from assistant.classify import log_likelihood, seen_skills, skill_chances
 
 MIN_SKILLS = 3  # a posting naming fewer taxonomy skills says too little about its content
 # A role needs this many postings before its content is a model to judge others by: with the
@@ -90,26 +91,23 @@ def readings(corpus: Corpus) -> Mismatch:
 
 def read_postings(corpus: Corpus) -> Mismatch:
     candidates = candidate_roles(corpus)
-    seen = [s for s in corpus.taxonomy.skills if any(corpus.figures(r).counts.get(s) for r in candidates)]
+    seen = seen_skills(corpus, candidates)
     return Mismatch(tuple(candidates), tuple(reading(p, corpus, candidates, seen) for p in corpus.profiles))
 
 
 def reading(profile: Profile, corpus: Corpus, candidates: Sequence[str], seen: Sequence[str]) -> Reading:
     if len(profile.skills) < MIN_SKILLS or len(candidates) < 2:  # one role: nothing to tell apart
         return Reading(profile, UNCLEAR, 0.0, 0.0, ())
-    # log p(skill) and log p(no skill) per role, Laplace-smoothed, with this posting taken
-    # out of its own role's counts.
+    # Each role's chances, with this posting taken out of its own role's counts.
     chances: dict[str, dict[str, float]] = {}
     scores: dict[str, float] = {}
     for role in candidates:
         figures = corpus.figures(role)
         own = role == profile.role
-        n = figures.n - own
-        if n <= 0:
+        if figures.n - own <= 0:
             continue
-        chance = {s: (figures.counts.get(s, 0) - (own and s in profile.skills) + 1) / (n + 2) for s in seen}
-        chances[role] = chance
-        scores[role] = sum(math.log(chance[s] if s in profile.skills else 1 - chance[s]) for s in seen)
+        chances[role] = skill_chances(figures, seen, profile.skills if own else None)
+        scores[role] = log_likelihood(chances[role], profile.skills)
     if not scores:
         return Reading(profile, UNCLEAR, 0.0, 0.0, ())
     top = max(scores.values())
