@@ -124,6 +124,14 @@ def test_a_figures_answer_shows_its_table(browser, live: Live) -> None:  # type:
     # skill tested is accounted for (false discovery rate 5%).
     assert table.locator("tbody tr").first.inner_text().startswith("Machine learning") and "pts for" in table.inner_text()
     page.screenshot(path=str(ARTIFACTS / "chat-figures.png"), full_page=True)
+    # On a phone the table scrolls inside the message; its words are not broken letter by letter.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)
+    first_cell = table.locator("tbody tr").first.locator("td").first.bounding_box()
+    assert first_cell is not None and first_cell["height"] < 30, first_cell  # "Machine learning" on one line
+    assert no_sideways_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / "chat-figures-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
     # Its link opens the whole page on the Compare tab, with the same two roles compared.
     with page.context.expect_page() as opened:
         page.get_by_role("link", name="Compare ML engineer vs Data scientist in full").click()

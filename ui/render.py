@@ -57,6 +57,10 @@ table.figures td.share { position: relative; min-width: 4.5em; }
 table.figures .bar { position: absolute; left: 0; top: 20%; height: 60%; background: var(--color-accent); opacity: 0.3;
   border-radius: 2px; z-index: 0; }
 table.figures .value { position: relative; z-index: 1; }
+/* A message's text may break anywhere; a table's words must not, or a phone shows "Mac hin e". */
+table.figures th, table.figures td { overflow-wrap: normal; word-break: normal; }
+@media (max-width: 600px) { table.figures { display: block; overflow-x: auto; }
+  table.figures th, table.figures td { white-space: nowrap; } }
 /* Every tab fits a phone's width instead of hiding behind the overflow menu. */
 @media (max-width: 480px) { .tab-container button { padding-left: 7px !important; padding-right: 7px !important; } }
 /* The Compare tab's tables scroll sideways on a phone instead of breaking words letter by letter. */
