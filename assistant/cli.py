@@ -96,10 +96,9 @@ def build(
     from assistant.corpus import article_document, sample_paths
     from assistant.indexer import refresh
     from assistant.sources import load_paths, require_clean
-    from assistant.store import published_generation
 
     svc = services()
-    if if_missing and published_generation(svc.settings.index_dir) is not None:
+    if if_missing and svc.pointer.path() is not None:
         typer.echo(f"index already built in {svc.settings.index_dir}")
         return
     corpus_dir = svc.settings.corpus_dir
@@ -120,11 +119,10 @@ def build(
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Documents and chunks by kind and role, sources, model, last refresh."""
     from assistant.documents import folded_count
-    from assistant.store import read_manifest
 
-    root = services().settings.index_dir
-    manifest = read_manifest(root)
-    manifest["near_duplicates_folded"] = folded_count(root / manifest["generation"])
+    pointer = services().pointer
+    manifest = pointer.manifest()
+    manifest["near_duplicates_folded"] = folded_count(pointer.root / manifest["generation"])
     lines = [
         f"index:      {manifest['index_dir']} ({manifest['generation']})",
         f"documents:  {manifest['documents']}   chunks: {manifest['chunks']}",
@@ -147,13 +145,32 @@ def repair(
     ] = None,
 ) -> None:
     """Republish an intact index generation after CURRENT was lost, emptied or damaged. Deletes nothing."""
-    from assistant.store import read_manifest
-
     svc = services()
     chosen = svc.store.repair(use_generation)
-    manifest = read_manifest(svc.settings.index_dir)
+    manifest = svc.pointer.manifest()
     typer.echo(f"published {chosen.name}: {manifest.get('documents', '?')} documents, "
                f"{manifest.get('chunks', '?')} chunks, refreshed {manifest.get('last_refresh', '?')}")
+
+
+@app.command()
+def migrate(
+    to_server: Annotated[bool, typer.Option(
+        "--to-server", help="Move the embedded index to PostgreSQL and the Chroma server.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Move the index folder's published generation to ASSISTANT_DATABASE_URL and ASSISTANT_CHROMA_URL
+    without embedding anything again, and check the counts. The folder is left as it was."""
+    from assistant.migrate import migrate_to_server
+
+    if not to_server:
+        raise SettingsError("say where to: `python -m assistant migrate --to-server`")
+    svc = services()
+    result = migrate_to_server(svc.settings.index_dir, svc.store)
+    _emit(result, as_json, [
+        f"migrated {result['generation']} from {result['from']}: {result['chunks']} chunks, "
+        f"{result['documents']} documents, {result['records']} records, counted in the copy and the original",
+        f"published in the database as {svc.settings.collection!r}; every machine with the two URLs serves it",
+    ])
 
 
 @app.command()
@@ -231,9 +248,8 @@ def _official(svc: Services, corpus: Any, role: str, as_json: bool) -> None:
     from assistant.analytics import StatsError
     from assistant.documents import read_documents
     from assistant.official import compare_official, definition, official_json, official_lines
-    from assistant.store import published_generation
 
-    path = published_generation(svc.settings.index_dir)
+    path = svc.pointer.path()
     definitions = [definition(d) for d in read_documents(path, kind="role")] if path else []
     if not definitions:
         raise StatsError("the index has no official role definitions (O*NET, ESCO); ingest them first, "

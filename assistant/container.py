@@ -19,7 +19,7 @@ from assistant.locks import RefreshLock
 from assistant.onnx_embedder import OnnxEmbedder
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
-from assistant.store import Generation, IndexStore, published_generation
+from assistant.store import Generation, IndexStore, Pointer
 from assistant.vectorspace import vector_space
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from assistant.analytics import Corpus
     from assistant.answer import Source
+    from assistant.catalog import PostgresCatalog
     from assistant.closeness import Closeness
     from assistant.retrieval import HybridRetriever
     from assistant.skills import Taxonomy
@@ -74,7 +75,23 @@ class Services:
             lock_timeout_s=self.settings.lock_timeout_s,
             vectors=vector_space(self.settings.chroma_url),
             refresh_lock=self._advisory_lock(),
+            catalog=self.catalog,
         )
+
+    @cached_property
+    def catalog(self) -> PostgresCatalog | None:
+        """The generations in PostgreSQL, when the vectors are on a Chroma server too: then
+        an app server needs nothing in its index folder. None: they are the folder's."""
+        if self.database is None or not self.settings.chroma_url:
+            return None
+        from assistant.catalog import PostgresCatalog
+
+        return PostgresCatalog(self.database, self.settings.collection)
+
+    @cached_property
+    def pointer(self) -> Pointer:
+        """The published generation, found without loading a model."""
+        return Pointer(self.settings.index_dir, self.catalog)
 
     @cached_property
     def database(self) -> Engine | None:
@@ -160,7 +177,7 @@ class Services:
         from assistant.analytics import load_corpus
         from assistant.documents import FILE
 
-        path = published_generation(self.settings.index_dir)
+        path = self.pointer.path()
         if path is None or not (path / FILE).is_file():
             with self.store.reader() as generation:  # says how to build an index when there is none
                 return self.corpus(generation)

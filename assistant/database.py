@@ -88,6 +88,8 @@ def engine(url: str) -> Engine:
 
 def create_schema(connection: Connection) -> None:
     """The tables, if they are not there yet; safe for processes starting together."""
+    import assistant.catalog  # noqa: F401  (its tables join `metadata`; it imports this module)
+
     with connection.begin():
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
         metadata.create_all(connection, checkfirst=True)

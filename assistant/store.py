@@ -10,7 +10,9 @@ Layout under the index directory:
                          model, last refresh)
 
 With a Chroma server (`chroma_url`), a generation's vectors are instead the server's
-collection `<collection>-<generation>`; everything else stays in the folder.
+collection `<collection>-<generation>`; everything else stays in the folder. With PostgreSQL
+as well (`database_url`), the pointer and the rest of each generation are in the database
+(catalog.py) and the folder is only this machine's cache of the generations it opened.
 
 A refresh copies the published generation, changes the copy, and only then points
 CURRENT at it. Readers keep using the generation they opened, so a failed or killed
@@ -37,6 +39,7 @@ from typing import Any
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
 
+from assistant.catalog import VECTORS_FOLDER, PostgresCatalog
 from assistant.embeddings import ChromaEmbeddingFunction, Embedder, LangChainEmbeddings
 from assistant.errors import IndexCorrupt, IndexMismatch, IndexNotBuilt, IndexWriteError
 from assistant.locks import FileRefreshLock, RefreshLock
@@ -87,6 +90,31 @@ class Generation:
         self.client.close()
 
 
+class Pointer:
+    """Which generation is published, and its folder on this machine: the CURRENT file of the
+    index folder, or with a catalog the database's row (its files fetched into the folder).
+    Needs no model, so status and the page's corpus panel stay cheap."""
+
+    def __init__(self, root: Path, catalog: PostgresCatalog | None = None) -> None:
+        self.root = Path(root)
+        self.catalog = catalog
+
+    def path(self) -> Path | None:
+        if self.catalog is None:
+            return published_generation(self.root)
+        name = self.catalog.published()
+        return None if name is None else self.catalog.fetch(name, self.root)
+
+    def manifest(self) -> dict[str, Any]:
+        """The published generation's manifest, without opening Chroma or loading a model."""
+        if self.catalog is None:
+            return read_manifest(self.root)
+        path = self.path()
+        if path is None:
+            raise IndexNotBuilt(f"no index {self.catalog.collection!r} in the database: run `python -m assistant build`")
+        return {**_manifest_at(path), "index_dir": str(self.root), "generation": path.name}
+
+
 class IndexStore:
     def __init__(
         self,
@@ -98,8 +126,11 @@ class IndexStore:
         lock_timeout_s: float = 0.0,
         vectors: VectorSpace | None = None,
         refresh_lock: RefreshLock | None = None,
+        catalog: PostgresCatalog | None = None,
     ) -> None:
         self.root = Path(root)
+        self.catalog = catalog
+        self.pointer = Pointer(self.root, catalog)
         self.vectors = vectors or EmbeddedChroma()
         self.collection_name = collection
         self.embedder = embedder
@@ -108,7 +139,7 @@ class IndexStore:
         self.refresh_lock = refresh_lock or FileRefreshLock(self.root, lock_timeout_s)
 
     def current_path(self) -> Path | None:
-        return published_generation(self.root)
+        return self.pointer.path()
 
     def exists(self) -> bool:
         return self.current_path() is not None
@@ -151,6 +182,8 @@ class IndexStore:
     def repair(self, use_generation: str | None = None) -> Path:
         """Republish an intact generation: the one named, or the newest. Deletes nothing."""
         with self._exclusive():
+            if self.catalog is not None:
+                return self._repair_catalog(use_generation)
             intact = intact_generations(self.root)
             if use_generation is None:
                 if not intact:
@@ -166,6 +199,18 @@ class IndexStore:
             self._publish(chosen)
             return chosen
 
+    def _repair_catalog(self, use_generation: str | None) -> Path:
+        assert self.catalog is not None
+        ready = self.catalog.names("ready")
+        chosen = use_generation or (ready[-1] if ready else None)
+        if chosen is None or chosen not in ready:
+            names = ", ".join(ready) or "none"
+            raise IndexCorrupt(f"{chosen!r} is not a finished generation of {self.collection_name!r} in the "
+                               f"database (finished: {names})" if chosen else
+                               f"no finished generation of {self.collection_name!r} in the database: " + _REBUILD)
+        self.catalog.republish(chosen)
+        return self.catalog.fetch(chosen, self.root)
+
     @contextmanager
     def writer(self) -> Iterator[Generation]:
         """A writable copy of the published index, published when the block exits
@@ -173,8 +218,13 @@ class IndexStore:
         new_path = self.root / self._next_generation_name()
         source = self.current_path()
         try:
+            if self.catalog is not None:
+                # Registered before its collection exists: whichever machine refreshes next can drop it.
+                self.catalog.begin(new_path.name)
             if source is not None:
-                shutil.copytree(source, new_path)
+                # With a catalog the vectors are the server's: a migrated folder's own are not copied.
+                ignore = shutil.ignore_patterns(VECTORS_FOLDER) if self.catalog is not None else None
+                shutil.copytree(source, new_path, ignore=ignore)
             else:
                 new_path.mkdir(parents=True)
             generation = self._open(new_path)
@@ -240,6 +290,9 @@ class IndexStore:
         return Generation(path, client, collection, vectorstore, records, embeddings)
 
     def _publish(self, path: Path) -> None:
+        if self.catalog is not None:
+            self.catalog.publish(path.name, path)
+            return
         _fsync_tree(path)
         tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
@@ -250,7 +303,12 @@ class IndexStore:
         _fsync_dir(self.root)
 
     def generations(self) -> list[Path]:
-        """On-disk generations, oldest first (their names start with a sequence number)."""
+        """Generations, oldest first (their names start with a sequence number): the folders,
+        or with a catalog the database's (their folders here are fetched when opened)."""
+        if self.catalog is not None:
+            # Only the database's: a folder here that it does not list (an embedded index being
+            # migrated, a cache of a dropped generation) is never taken for an orphan.
+            return [self.root / name for name in self.catalog.names()]
         return sorted(p for p in self.root.glob("gen-*") if p.is_dir())
 
     def _next_generation_name(self) -> str:
@@ -267,6 +325,9 @@ class IndexStore:
         for path in self.generations():
             if current is None or path.name > current.name:
                 self._discard(path)
+        if self.catalog is not None:  # a refresh killed on any machine left it, even one older than ours
+            for name in self.catalog.names("writing"):
+                self._discard(self.root / name)
 
     def _prune(self) -> None:
         """Keep the last few published generations for readers that opened them earlier:
@@ -282,11 +343,16 @@ class IndexStore:
         """Remove every generation, vectors included (a scratch index, a benchmark's)."""
         with self._exclusive():
             (self.root / CURRENT).unlink(missing_ok=True)
-            for path in self.generations():
+            generations = self.generations()
+            if self.catalog is not None:
+                self.catalog.forget()
+            for path in generations:
                 self._discard(path)
 
     def _discard(self, path: Path) -> None:
         self.vectors.drop(self.collection_name, path)
+        if self.catalog is not None:
+            self.catalog.drop(path.name)
         shutil.rmtree(path, ignore_errors=True)
 
 

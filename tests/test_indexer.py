@@ -1,5 +1,6 @@
-"""Refresh semantics with a fake embedder and a real Chroma store, embedded in a temporary
-folder or on a Chroma server (every test runs in both modes)."""
+"""Refresh semantics with a fake embedder and a real Chroma store, in the three modes: embedded
+in a temporary folder; on a Chroma server; on a Chroma server with the generations in
+PostgreSQL (the tests of a damaged CURRENT file run where there is one)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from assistant.container import Services, build_services
 from assistant.errors import IndexBusy, IndexCorrupt, IndexMismatch, IndexNotBuilt
@@ -15,17 +17,27 @@ from assistant.indexer import refresh
 from assistant.search import search
 from assistant.settings import Settings
 from assistant.sources import load_paths
-from assistant.store import read_manifest
 from assistant.types import Document
 from tests.conftest import posting, write_jsonl
 from tests.fakes import HashingEmbedder
 
 
-@pytest.fixture
-def settings(tmp_path: Path, vector_mode: str) -> Settings:
+@pytest.fixture(params=["embedded", "server", "postgres"])
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    servers: dict[str, object] = {}
+    if request.param != "embedded":
+        servers["chroma_url"] = request.getfixturevalue("chroma_server")
+    if request.param == "postgres":
+        servers["database_url"] = SecretStr(request.getfixturevalue("database_url"))
     # A collection name of its own, so the server's collections can be checked per test.
-    return Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", chroma_url=vector_mode,
-                    collection=f"t{secrets.token_hex(6)}")
+    return Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", collection=f"t{secrets.token_hex(6)}",
+                    **servers)  # type: ignore[arg-type]
+
+
+def with_current_file(services: Services) -> None:
+    """Tests of the CURRENT file and the folders beside it: not where the database has the pointer."""
+    if services.catalog is not None:
+        pytest.skip("the pointer is a row of the database there (tests/test_shared_catalog.py)")
 
 
 def stray_vectors(services: Services) -> set[str]:
@@ -56,7 +68,7 @@ def test_first_ingest_then_status_and_search(services: Services, tmp_path: Path)
     records.append(posting(9, title="Data Engineer", description="Build Spark and Kafka pipelines.\nAirflow too."))
     report = ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", records)))
     assert (len(report.added), report.published) == (6, True)
-    manifest = read_manifest(services.store.root)
+    manifest = services.pointer.manifest()
     assert manifest["documents"] == 6 and manifest["kind"] == {"posting": 6}
     assert manifest["chunks"] == report.chunks_added
     assert manifest["role_family"] == {"data_scientist": 5, "data_engineer": 1}
@@ -109,13 +121,13 @@ def test_a_changed_posting_is_the_only_one_re_embedded(services: Services, tmp_p
                                                         embedder: HashingEmbedder) -> None:
     records = [posting(i) for i in range(4)]
     ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", records)))
-    before = read_manifest(services.store.root)["chunks"]
+    before = services.pointer.manifest()["chunks"]
     embedder.texts.clear()
     records[2]["description"] += "\n- Kubernetes experience is a plus"
     report = ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", records)))
     assert (report.updated, len(report.unchanged)) == (["p2"], 3)
     assert embedder.texts and all(text.startswith("Data Scientist at Company 2") for text in embedder.texts)
-    assert read_manifest(services.store.root)["chunks"] == before  # old chunks replaced, not kept
+    assert services.pointer.manifest()["chunks"] == before  # old chunks replaced, not kept
     with services.store.reader() as generation:
         texts = [h.text for h in search(generation, services.embedder, "Kubernetes", k=20,
                                         filters={"doc_id": "p2"})]
@@ -130,7 +142,7 @@ def test_duplicates_are_reported_and_not_indexed_twice(services: Services, tmp_p
     report = ingest(services, docs_from(write_jsonl(tmp_path / "b.jsonl", again)))
     assert report.added == ["p8"]
     assert sorted(report.duplicates) == [("p7", "p1"), ("p8-copy", "p8")]
-    assert read_manifest(services.store.root)["documents"] == 3
+    assert services.pointer.manifest()["documents"] == 3
 
 
 def test_sync_removes_postings_that_left_the_source(services: Services, tmp_path: Path) -> None:
@@ -139,10 +151,10 @@ def test_sync_removes_postings_that_left_the_source(services: Services, tmp_path
     ingest(services, docs_from(source) + docs_from(other))
     write_jsonl(source, [posting(0), posting(2)])
     kept = ingest(services, docs_from(source))
-    assert kept.removed == [] and read_manifest(services.store.root)["documents"] == 5
+    assert kept.removed == [] and services.pointer.manifest()["documents"] == 5
     report = ingest(services, docs_from(source), sync_sources={str(source.resolve())})
     assert sorted(report.removed) == ["p1", "p3"]
-    manifest = read_manifest(services.store.root)
+    manifest = services.pointer.manifest()
     assert manifest["documents"] == 3 and manifest["sources"] == {str(source.resolve()): 2,
                                                                   str(other.resolve()): 1}
     with services.store.reader() as generation:
@@ -153,7 +165,7 @@ def test_a_crash_mid_refresh_leaves_the_previous_index_answering(settings, tmp_p
     good = build_services(settings, embedder=HashingEmbedder())
     ingest(good, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(i) for i in range(3)])))
     published = good.store.current_path()
-    before = read_manifest(good.store.root)
+    before = good.pointer.manifest()
 
     crashing = build_services(settings, embedder=HashingEmbedder(fail_after_batches=1))
     many = [posting(i, description=f"New text {i}.\n" + "- line\n" * 40) for i in range(100, 400)]
@@ -163,12 +175,13 @@ def test_a_crash_mid_refresh_leaves_the_previous_index_answering(settings, tmp_p
     assert good.store.current_path() == published
     assert good.store.generations() == [published]  # the half-written copy is gone
     assert stray_vectors(good) == set()
-    assert read_manifest(good.store.root)["documents"] == before["documents"] == 3
+    assert good.pointer.manifest()["documents"] == before["documents"] == 3
     with good.store.reader() as generation:
         assert search(generation, good.embedder, "problem 1", k=1)[0].doc_id == "p1"
 
 
 def test_a_killed_refresh_leaves_an_orphan_that_the_next_refresh_removes(services: Services, tmp_path: Path) -> None:
+    with_current_file(services)
     ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(1)])))
     orphan = services.store.root / "gen-999999-20260101T000000-dead00"
     (orphan / "chroma").mkdir(parents=True)
@@ -190,6 +203,7 @@ def _three_generations(services: Services, tmp_path: Path) -> list[Path]:
 
 @pytest.mark.parametrize("damage", ["dangling", "empty", "missing", "outside", "binary"])
 def test_a_broken_pointer_is_refused_and_nothing_is_deleted(services: Services, tmp_path: Path, damage: str) -> None:
+    with_current_file(services)
     generations = _three_generations(services, tmp_path)
     pointer = services.store.root / "CURRENT"
     if damage == "missing":
@@ -202,19 +216,20 @@ def test_a_broken_pointer_is_refused_and_nothing_is_deleted(services: Services, 
     assert generations[-1].name in str(refused.value)
     assert services.store.generations() == generations  # before the fix: every one deleted as an orphan
     with pytest.raises(IndexCorrupt):
-        read_manifest(services.store.root)
+        services.pointer.manifest()
 
     assert services.store.repair() == generations[-1]
-    assert read_manifest(services.store.root)["documents"] == 3
+    assert services.pointer.manifest()["documents"] == 3
     with services.store.reader() as generation:
         assert {h.doc_id for h in search(generation, services.embedder, "Posting number", k=5)} == {"p0", "p1", "p2"}
 
 
 def test_repair_can_republish_an_older_generation_and_refuses_a_broken_one(services: Services, tmp_path: Path) -> None:
+    with_current_file(services)
     generations = _three_generations(services, tmp_path)
     (services.store.root / "CURRENT").write_text("gen-999999-missing\n")
     assert services.store.repair(generations[0].name) == generations[0]
-    assert read_manifest(services.store.root)["documents"] == 1
+    assert services.pointer.manifest()["documents"] == 1
     (generations[1] / "manifest.json").write_text("{not json")
     with pytest.raises(IndexCorrupt, match=r"not an intact generation.*intact: "):
         services.store.repair(generations[1].name)
@@ -224,10 +239,11 @@ def test_repair_can_republish_an_older_generation_and_refuses_a_broken_one(servi
 
 
 def test_a_corrupt_manifest_is_a_clear_error_not_a_traceback(services: Services, tmp_path: Path) -> None:
+    with_current_file(services)
     generations = _three_generations(services, tmp_path)
     (generations[-1] / "manifest.json").write_text('{"documents": 3')
     with pytest.raises(IndexCorrupt, match=r"manifest.json is unreadable.*gen-.*\(2 documents\).*repair"):
-        read_manifest(services.store.root)
+        services.pointer.manifest()
     with pytest.raises(IndexCorrupt):
         ingest(services, docs_from(write_jsonl(tmp_path / "one.jsonl", [posting(99)])))
     assert services.store.generations() == generations
@@ -235,11 +251,12 @@ def test_a_corrupt_manifest_is_a_clear_error_not_a_traceback(services: Services,
 
 
 def test_a_killed_first_build_without_a_pointer_is_cleaned_up(services: Services, tmp_path: Path) -> None:
+    with_current_file(services)
     unfinished = services.store.root / "gen-000001-20260101T000000-dead00"
     (unfinished / "chroma").mkdir(parents=True)  # no manifest: killed before it was finished
     assert services.store.current_path() is None
     ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(1)])))
-    assert not unfinished.exists() and read_manifest(services.store.root)["documents"] == 1
+    assert not unfinished.exists() and services.pointer.manifest()["documents"] == 1
 
 
 def test_pruning_keeps_the_generations_around_an_older_published_one(settings, tmp_path: Path) -> None:
@@ -249,7 +266,7 @@ def test_pruning_keeps_the_generations_around_an_older_published_one(settings, t
     ingest(services, docs_from(write_jsonl(tmp_path / "more.jsonl", [posting(50)])))
     kept = services.store.generations()
     assert generations[0] in kept and kept[-1] == services.store.current_path()
-    assert read_manifest(services.store.root)["documents"] == 2
+    assert services.pointer.manifest()["documents"] == 2
 
 
 def test_a_second_refresh_at_the_same_time_is_refused(services: Services, tmp_path: Path) -> None:
@@ -274,7 +291,7 @@ def test_reading_before_anything_was_built_says_how_to_build(services: Services)
         with services.store.reader():
             pass
     with pytest.raises(IndexNotBuilt):
-        read_manifest(services.store.root)
+        services.pointer.manifest()
 
 
 def test_an_index_built_with_another_model_is_refused(services: Services, settings, tmp_path: Path) -> None:
@@ -307,10 +324,11 @@ def test_a_full_disk_is_a_clear_error_and_the_old_index_still_answers(
 
     import assistant.store as store_module
     from assistant.errors import IndexWriteError
-    from assistant.store import published_generation
 
+    if fail_at == "publish":
+        with_current_file(services)
     ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(i) for i in range(3)])))
-    before = published_generation(services.store.root)
+    before = services.pointer.path()
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(services.store.root / "gen-new"))
@@ -322,7 +340,7 @@ def test_a_full_disk_is_a_clear_error_and_the_old_index_still_answers(
                                               r"unchanged and still answers"):
         ingest(services, docs_from(write_jsonl(tmp_path / "b.jsonl", [posting(7, title="Data Engineer")])))
     monkeypatch.undo()
-    assert published_generation(services.store.root) == before
+    assert services.pointer.path() == before
     assert [p.name for p in services.store.generations()] == [before.name]  # nothing half-written left
     assert stray_vectors(services) == set()
     with services.store.reader() as generation:
@@ -354,10 +372,9 @@ def test_a_full_disk_in_any_layer_is_one_short_error(services: Services, tmp_pat
     from chromadb.errors import InternalError
 
     from assistant.errors import IndexWriteError
-    from assistant.store import published_generation
 
     ingest(services, docs_from(write_jsonl(tmp_path / "a.jsonl", [posting(i) for i in range(3)])))
-    before = published_generation(services.store.root)
+    before = services.pointer.path()
     if failure == "chroma":
         def full(*args: object, **kwargs: object) -> None:
             raise InternalError("Query error: Database error: error returned from database: (code: 13) "
@@ -376,5 +393,5 @@ def test_a_full_disk_in_any_layer_is_one_short_error(services: Services, tmp_pat
         ingest(services, docs_from(write_jsonl(tmp_path / "b.jsonl", [posting(7, title="Data Engineer")])))
     assert len(str(refused.value)) < 400
     monkeypatch.undo()
-    assert published_generation(services.store.root) == before
+    assert services.pointer.path() == before
     assert [p.name for p in services.store.generations()] == [before.name]

@@ -17,7 +17,6 @@ from assistant.answer import Answer
 from assistant.errors import AssistantError
 from assistant.feedback import Feedback
 from assistant.roles import ROLE_FAMILIES
-from assistant.store import read_manifest
 from ui.messages import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, message_text
 from ui.render import (
     CHIP_SCRIPT,
@@ -90,7 +89,7 @@ def about_markdown(served: ServedIndex) -> str:
     """What the index holds, counted the way the figures count it (postings by the role
     their title names)."""
     try:
-        manifest = read_manifest(served.services.settings.index_dir)
+        manifest = served.services.pointer.manifest()
     except AssistantError as exc:
         return str(exc)
     kinds = ", ".join(f"{KIND_LABELS.get(k, k).lower()}s {v}" for k, v in sorted(manifest["kind"].items()))

@@ -12,7 +12,7 @@ from assistant.analytics import Corpus
 from assistant.container import Services
 from assistant.corpus_answerer import CorpusAnswerer, PostingCheck
 from assistant.pipeline import Assistant
-from assistant.store import Generation, published_generation
+from assistant.store import Generation
 
 
 class ServedIndex:
@@ -28,7 +28,7 @@ class ServedIndex:
         """The assistant for a backend over the newest published generation."""
         backend = backend or self.services.settings.backend
         with self._lock:
-            current = published_generation(self.services.settings.index_dir)
+            current = self.services.pointer.path()
             if current != self._path or self._generation is None:
                 self._reopen()
             if backend not in self._assistants:

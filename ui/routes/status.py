@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter
 
 from assistant.container import Services
-from assistant.store import read_manifest
 
 
 @dataclass
@@ -31,6 +30,6 @@ def router(services: Services, readiness: Readiness) -> APIRouter:
 
     @routes.get("/api/status")
     def status() -> dict[str, Any]:
-        return {**read_manifest(services.settings.index_dir), "backend": services.settings.backend}
+        return {**services.pointer.manifest(), "backend": services.settings.backend}
 
     return routes
