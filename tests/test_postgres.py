@@ -94,22 +94,28 @@ def upload(client: TestClient, name: str, data: bytes, **form: str):
     return client.post("/api/postings", files={"file": (name, data)}, data=form, headers={"X-Admin-Token": TOKEN})
 
 
-def test_an_upload_is_kept_in_postgres_under_a_source_every_machine_shares(settings: Settings,
-                                                                           database_url: str) -> None:
-    services = on_postgres(settings, database_url, admin_token=SecretStr(TOKEN), min_relevance=0.2)
+@pytest.mark.parametrize("vectors", ["embedded", "server"])
+def test_an_upload_is_kept_in_postgres_under_a_source_every_machine_shares(settings: Settings, database_url: str,
+                                                                           vectors: str,
+                                                                           request: pytest.FixtureRequest) -> None:
+    # With a Chroma server too, the generations are the database's as well (catalog.py).
+    chroma_url = request.getfixturevalue("chroma_server") if vectors == "server" else ""
+    services = on_postgres(settings, database_url, admin_token=SecretStr(TOKEN), min_relevance=0.2,
+                           chroma_url=chroma_url, collection=f"up{time.time_ns()}")
     build_index(services)
+    assert (services.catalog is not None) == (vectors == "server")
     first = "".join(json.dumps(p) + "\n" for p in (posting(1), posting(2))).encode()
     second = (json.dumps(posting(1)) + "\n").encode()
     with TestClient(make_app(services, chat_page=False)) as client:
         added = upload(client, "feed.jsonl", first).json()
         assert (added["added"], added["published"]) == (2, True)
-        assert read_manifest(settings.index_dir)["sources"]["uploads/feed.jsonl"] == 2
+        assert services.pointer.manifest()["sources"]["uploads/feed.jsonl"] == 2
         assert services.uploads.kept() == [
             {"name": "feed.jsonl", "bytes": len(first), "sha256": hashlib.sha256(first).hexdigest()}]
 
         synced = upload(client, "feed.jsonl", second, sync="true").json()
         assert (synced["unchanged"], synced["removed"]) == (1, 1)
-        assert read_manifest(settings.index_dir)["sources"]["uploads/feed.jsonl"] == 1
+        assert services.pointer.manifest()["sources"]["uploads/feed.jsonl"] == 1
 
     with psycopg.connect(database_url) as connection:
         rows = connection.execute("SELECT name, bytes, source, content, report->>'removed' FROM uploads").fetchall()

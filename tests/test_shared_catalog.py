@@ -82,6 +82,20 @@ def test_a_machine_with_an_empty_folder_answers_from_the_published_generation(ma
     assert answer.sources and any(s.kind == "article" for s in answer.sources)
 
 
+def test_the_figures_of_a_machine_with_an_empty_folder_are_the_builders(machine, monkeypatch: pytest.MonkeyPatch,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = machine("a"), machine("b")
+    build_index(first)
+    stats = [cli_in_process(services, monkeypatch, capsys, "stats", "--json") for services in (first, second)]
+    assert stats[0][0] == 0 and stats[0] == stats[1]
+    counted = json.loads(stats[1][1])
+    assert counted and second.published_corpus().figures("ml_engineer").n == first.published_corpus().figures(
+        "ml_engineer").n > 0
+    status = [json.loads(cli_in_process(s, monkeypatch, capsys, "status", "--json")[1]) for s in (first, second)]
+    assert {k: v for k, v in status[0].items() if k != "index_dir"} == {
+        k: v for k, v in status[1].items() if k != "index_dir"}
+
+
 def test_a_refresh_on_one_machine_is_seen_by_another_at_its_next_request(machine, tmp_path: Path) -> None:
     first, server, refresher = machine("a"), machine("b"), machine("c")
     build_index(first)
