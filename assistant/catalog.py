@@ -161,7 +161,17 @@ class PostgresCatalog:
                     raise
         finally:
             shutil.rmtree(incoming, ignore_errors=True)
+        self._clear_dropped(root)
         return target
+
+    def _clear_dropped(self, root: Path) -> None:
+        """Remove this machine's copies of generations the database has dropped, so that a
+        server that never refreshes does not keep every generation it ever fetched. A folder
+        with vectors of its own (an embedded index, migrated or not) is never touched."""
+        listed = set(self.names())
+        for folder in root.glob("gen-*"):
+            if folder.is_dir() and folder.name not in listed and not (folder / VECTORS_FOLDER).exists():
+                shutil.rmtree(folder, ignore_errors=True)
 
     def drop(self, name: str) -> None:
         with self._transaction() as connection:

@@ -115,6 +115,18 @@ def test_a_refresh_on_one_machine_is_seen_by_another_at_its_next_request(machine
     assert server.pointer.manifest()["documents"] == first.pointer.manifest()["documents"]
 
 
+def test_a_server_that_never_refreshes_drops_its_copies_of_pruned_generations(machine, tmp_path: Path) -> None:
+    builder, server = machine("a"), machine("b")
+    build_index(builder)
+    fetched = [server.pointer.path()]
+    for i in range(4):
+        ingest(builder, tmp_path, [posting(30 + i)])
+        fetched.append(server.pointer.path())
+    kept = {p.name for p in server.settings.index_dir.glob("gen-*")}
+    assert kept == set(builder.catalog.names()) & {p.name for p in fetched if p}  # type: ignore[union-attr]
+    assert fetched[0] is not None and not fetched[0].exists() and fetched[-1] is not None and fetched[-1].is_dir()
+
+
 def test_a_failed_refresh_leaves_the_published_generation_and_nothing_behind(machine, tmp_path: Path,
                                                                              chroma_server: str) -> None:
     first = machine("a")
