@@ -13,7 +13,10 @@ from assistant.answer import Answer, Source
 
 @dataclass(frozen=True)
 class Event:
-    kind: Literal["sources", "token", "done"]
+    # "writing": the model wrote text not shown yet (a sentence still being checked). It
+    # carries nothing; a consumer passes it on so that a reader who stops reading (Stop, a
+    # client gone) ends the generation at once, not at the end of the sentence.
+    kind: Literal["sources", "token", "writing", "done"]
     sources: list[Source] | None = None
     text: str = ""
     answer: Answer | None = None

@@ -41,6 +41,7 @@ from assistant.events import Event, stated
 from assistant.injection import drop_obeyed, strip_instructions
 from assistant.llm import ChatModel
 from assistant.retrieval import about_postings
+from assistant.sentences import answer_sentences
 from assistant.types import Hit, Retriever
 
 
@@ -160,7 +161,8 @@ class Assistant:
                   sources: list[Source], timings: dict[str, float], retrieved: float,
                   figures: list[Source]) -> Iterator[Event]:
         given = sources[: self.prompt_sources]
-        streamed = yield from self._tokens(chat, build_messages(asked, given, history), timings, retrieved)
+        streamed = yield from self._tokens(chat, build_messages(asked, given, history), timings, retrieved,
+                                           self._backed(given, given, asked))
         text, _ = check_citations(streamed, len(given))
         text = drop_obeyed(text, [s.text for s in given], asked)
         checked = grounded(text, given, asked, query, self.skills_in, closeness=self.closeness)
@@ -190,12 +192,13 @@ class Assistant:
             if spent:
                 timings["prefix_ms"] = round(spent * 1000, 1)
             retrieved = time.perf_counter()
-        streamed = yield from self._tokens(chat, build_core_messages(asked, core, extra, history), timings, retrieved)
-        text, _ = check_citations(streamed, len(given))
         # An answer the sources do not back falls back to the retrieved sentences, the
         # postings' and role notes' too ("Do ML engineers need statistics?" has its answer
         # in a role note), though the model was given only the article.
         pool = [*core, *retrieved_postings]  # `extra` is all of `retrieved_postings` or none of it
+        streamed = yield from self._tokens(chat, build_core_messages(asked, core, extra, history), timings, retrieved,
+                                           self._backed(given, pool, asked))
+        text, _ = check_citations(streamed, len(given))
         checked = grounded(drop_obeyed(text, [s.text for s in given], asked), pool, asked, query, self.skills_in,
                            evidence=[*shown, *retrieved_postings], closeness=self.closeness)
         cited = {s.source for s in checked.supports} | {int(n) for n in re.findall(r"\[(\d+)\]", checked.text)}
@@ -205,15 +208,52 @@ class Assistant:
         yield Event("done", answer=self._answer(question, query, checked, sources, timings, figures))
 
     def _tokens(self, chat: ChatModel, messages: list[dict[str, str]], timings: dict[str, float],
-                since: float) -> Generator[Event, None, str]:
-        """Stream the model's answer as token events, timing the first; returns the text."""
+                since: float, backed: Callable[[str], bool]) -> Generator[Event, None, str]:
+        """Stream the model's answer, a sentence at a time and only the sentences `backed`
+        accepts, timing the first token and the first words shown; returns the whole text.
+        A reader never sees a claim the check will take back (an invented salary shown for
+        the seconds until the answer is replaced)."""
         pieces: list[str] = []
+        settled = 0  # characters of the text already shown or held back
+
+        def judged(sentences: list[str]) -> Iterator[Event]:
+            nonlocal settled
+            for sentence in sentences:
+                settled += len(sentence)
+                if sentence.strip() and backed(sentence):
+                    timings.setdefault("first_shown_ms", round((time.perf_counter() - since) * 1000, 1))
+                    yield Event("token", text=sentence)
+
         for piece in chat.stream(messages, max_tokens=self.max_answer_tokens):
             if not pieces:
                 timings["first_token_ms"] = round((time.perf_counter() - since) * 1000, 1)
             pieces.append(piece)
-            yield Event("token", text=piece)
-        return "".join(pieces)
+            unsettled = "".join(pieces)[settled:]
+            # Only where a sentence can have ended; the last one may go on.
+            ready = list(judged(answer_sentences(unsettled)[:-1])) if re.search(r"[.!?\]\n]", unsettled) else []
+            yield from ready or [Event("writing")]
+        text = "".join(pieces)
+        yield from judged(answer_sentences(text[settled:]))
+        return text
+
+    def _backed(self, given: list[Source], pool: list[Source], asked: str) -> Callable[[str], bool]:
+        """Whether the next streamed sentence passes the checks the whole answer will get,
+        after the sentences already shown (a second sentence backed by the same source
+        sentence is a repeat the answer drops)."""
+        texts = [s.text for s in given]
+        shown: list[str] = []
+
+        def backed(sentence: str) -> bool:
+            text, _ = check_citations(sentence, len(given))
+            if drop_obeyed(text, texts, asked).strip() != text.strip():
+                return False
+            checked = check_answer("".join([*shown, text]), pool, asked)
+            if not checked.text.strip() or checked.dropped:
+                return False
+            shown.append(text)
+            return True
+
+        return backed
 
     @staticmethod
     def _needs_postings(question: str, hits: list[Hit]) -> bool:

@@ -21,6 +21,8 @@ from ui.served import FairQueue
 def events(body: str) -> list[tuple[str, object]]:
     parsed = []
     for block in body.strip().split("\n\n"):
+        if block.startswith(":"):  # a comment: the model writing a sentence not shown yet
+            continue
         lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
         parsed.append((lines.get("event", ""), json.loads(lines["data"])))
     return parsed
@@ -51,7 +53,7 @@ def test_chat_json_matches_ask(client: TestClient, chat: ScriptedChat) -> None:
 
 def test_chat_streams_sources_tokens_then_done(client: TestClient, chat: ScriptedChat) -> None:
     chat.enqueue("Companies ask that an ML engineer understand cloud services like Amazon Web Services (AWS) "
-                 "[{n:=Amazon Web Services}].")
+                 "[{n:=Amazon Web Services}]. Data science mirrors the scientific method [{n:=scientific method}].")
     response = client.post("/api/chat", json={
         "message": "and what about cloud skills?", "stream": True,
         "history": [{"role": "user", "content": "What skills do ML engineers need?"},
@@ -59,10 +61,23 @@ def test_chat_streams_sources_tokens_then_done(client: TestClient, chat: Scripte
     assert response.headers["content-type"].startswith("text/event-stream")
     parsed = events(response.text)
     kinds = [kind for kind, _ in parsed]
-    assert kinds[0] == "sources" and kinds[-1] == "done" and kinds.count("token") > 1
+    # A sentence at a time, once it has passed the check.
+    assert kinds[0] == "sources" and kinds[-1] == "done" and kinds.count("token") == 2
     assert "".join(data["text"] for kind, data in parsed if kind == "token") == chat.sent[-1]
     assert parsed[-1][1]["answer"] == chat.sent[-1] and parsed[-1][1]["query"].startswith("What skills")
     assert {"role": "user", "content": "What skills do ML engineers need?"} in chat.calls[-1]
+
+
+def test_a_claim_the_check_takes_back_is_never_streamed(client: TestClient, chat: ScriptedChat) -> None:
+    chat.enqueue("The author earns $125,000 a year [1]. Data science mirrors the scientific method "
+                 "[{n:=scientific method}]. It is the same method you learned in high school biology "
+                 "[{n:=scientific method}].")
+    parsed = events(client.post("/api/chat", json={"message": "What is data science?", "stream": True}).text)
+    shown = [data["text"] for kind, data in parsed if kind == "token"]
+    backed = chat.sent[-1].split(". ", 1)[1]
+    assert shown and "".join(shown) == backed  # the invented salary held back, the rest shown as it came
+    assert "$125,000" not in parsed[-1][1]["answer"]
+    assert parsed[-1][1]["timings"]["first_shown_ms"] >= parsed[-1][1]["timings"]["first_token_ms"]
 
 
 def test_search_and_bad_requests(client: TestClient) -> None:

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.browser
 
 FOLLOW_UP = "Do ML engineers need software engineering?"
 SECOND = "It is an absolute must for an ML engineer to have a software engineering skillset [{n:=absolute}]."
-LONG = " ".join(["ML engineers deploy models"] * 60) + " [{n:=absolute}]."
+# A checked first sentence, shown at once, then one long sentence still being written.
+LONG = ("ML engineers must have a software engineering skillset [{n:=absolute}]. "
+        + " ".join(["ML engineers deploy models"] * 60) + " [{n:=absolute}].")
 
 
 def ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
@@ -89,7 +91,7 @@ def test_stop_ends_an_answer_and_what_is_typed_meanwhile_is_kept(browser, live: 
     live.chat.enqueue(LONG)  # about 180 words at 0.12 s: 20 s if nobody stops it
     ask(page, "What do ML engineers do?")
     bot = page.locator("[data-testid='bot']").last
-    expect(bot).to_contain_text("ML engineers deploy", timeout=15_000)
+    expect(bot).to_contain_text("software engineering skillset", timeout=15_000)
     box = page.get_by_placeholder("Ask a question…")
     box.fill("a question typed while the answer streams")
     stop = page.get_by_role("button", name="Stop")

@@ -31,9 +31,11 @@ def test_respond_streams_the_answer_then_shows_checked_sources(api_services: Ser
     history = updates[-1]
     assert history[-2]["role"] == "user" and plain(history[-2]["content"]) == "What skills do ML engineers need?"
     assert history[-1]["role"] == "assistant"
-    # Where the answer is, then the answer word by word, then the answer with its own sources.
+    # Where the answer is, then the answer a checked sentence at a time, then the answer with its own sources.
     said = [u[-1]["content"] for u in updates]
-    assert said[0] == SEARCHING and WRITING in said and len(updates) > 5
+    changes = [c for i, c in enumerate(said) if i == 0 or c != said[i - 1]]  # the model writing repeats the last
+    assert changes[:3] == [SEARCHING, WRITING, chat.sent[-1]] and len(changes) == 4
+    assert len(updates) > len(changes)  # an update while the sentence was written: where a Stop takes effect
     assert answer_text(history[-1]["content"]) == chat.sent[-1]
     cited = re.findall(r"\[(\d+)\]", chat.sent[-1])[0]
     content = history[-1]["content"]

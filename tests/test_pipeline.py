@@ -62,7 +62,7 @@ def test_a_cited_answer_streams_through(built: Services, chat: ScriptedChat) -> 
     # The whole article is the prompt's prefix, numbered 1..N; the sources shown are the
     # passages retrieved and cited, under those same numbers.
     assert [s.n for s in answer.sources] == sorted({s.n for s in answer.sources}) and answer.sources[0].n == 1
-    assert set(answer.timings) == {"retrieve_ms", "first_token_ms", "generate_ms"}
+    assert set(answer.timings) == {"retrieve_ms", "first_token_ms", "first_shown_ms", "generate_ms"}
     prompt = "\n".join(m["content"] for m in chat.calls[0])
     assert all(f"[{s.n}]" in prompt for s in answer.sources)
     assert [s.status for s in answer.supports] == ["supported"] and answer.query == "What skills do ML engineers need?"

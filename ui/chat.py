@@ -163,6 +163,8 @@ def answering(served: ServedIndex, queue: FairQueue, message: str, history: list
                     streamed += event.text
                     shown[-1] = {"role": "assistant", "content": inert(streamed)}
                     yield shown, None
+                elif event.kind == "writing":
+                    yield shown, None  # unchanged; a Stop takes effect here
                 elif event.answer is not None:
                     shown[-1] = {"role": "assistant", "content": finished_html(served, event.answer, len(shown) - 1)}
                     yield shown, event.answer

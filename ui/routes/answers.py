@@ -92,6 +92,8 @@ def _stream(assistant: Assistant, queue: FairQueue, message: str, history: list[
                 yield _sse("sources", [asdict(s) for s in event.sources or []])
             elif event.kind == "token":
                 yield _sse("token", {"text": event.text})
+            elif event.kind == "writing":
+                yield ":\n\n"  # an SSE comment, which clients skip: a client gone is noticed here
             elif event.answer is not None:
                 yield _sse("done", event.answer.to_json())
     except AssistantError as exc:
