@@ -117,7 +117,8 @@ def test_eval_prints_metrics_and_fails_below_a_floor(run, tmp_path: Path) -> Non
     report = json.loads(out)
     assert code == 0 and report["questions"] == 2 and report["recall_at_5"] == 1.0
     assert report["refusal_accuracy"] == 1.0 and report["answer_term_hit_rate"] == 1.0
-    assert set(report["latency_ms"]) == {"p50", "p95", "first_token_p50", "first_token_p95"}
+    assert set(report["latency_ms"]) == {"p50", "p95", "first_token_p50", "first_token_p95", "first_shown_p50",
+                                         "first_shown_p95"}
     code, _, err = run("eval", str(questions), "--backend", "extractive", "--min-recall", "1.1")
     assert code == 7 and "below the floor" in err
     questions.write_text("{not json\n")
