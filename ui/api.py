@@ -60,6 +60,7 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
         lifespan=lifespan,
     )
     app.state.served = served
+    app.state.queue = queue  # who waits for the chat model, for a test to look at
 
     install_origin_policy(app, settings.allowed_origins)
     app.exception_handler(AssistantError)(_assistant_error)
