@@ -143,7 +143,7 @@ def test_usage_counts_the_conversation_and_the_answer(client: openai.OpenAI, cha
     prompt_tokens = sum(estimated(text) for text in ("What skills do ML engineers need?", "Software engineering [1].",
                                                      QUESTION))
     chat.enqueue(REPLY)
-    completion = client.chat.completions.create(model="role-assistant", messages=messages)  # type: ignore[arg-type]
+    completion = client.chat.completions.create(model="role-assistant", messages=messages)
     content = completion.choices[0].message.content or ""
     assert completion.usage is not None and completion.usage.model_dump(exclude_none=True) == {
         "prompt_tokens": prompt_tokens, "completion_tokens": estimated(content),
@@ -249,7 +249,7 @@ def test_what_the_assistant_cannot_do_is_refused_naming_the_field(client: openai
     assert refusal(create, **ask(), extra_body={"functions": [tool["function"]]}) == (
         400, {"type": invalid, "param": "functions", "code": None})
     assert refusal(create, **ask(), temperature=3) == (400, {"type": invalid, "param": "temperature", "code": None})
-    assert refusal(create, model="role-assistant", messages=[{"content": "no role"}]) == (  # type: ignore[list-item]
+    assert refusal(create, model="role-assistant", messages=[{"content": "no role"}]) == (
         400, {"type": invalid, "param": "messages[0].role", "code": None})
 
     broken = http.post("/v1/chat/completions", content=b'{"messages": [', headers={"content-type": "application/json"})
