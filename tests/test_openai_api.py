@@ -218,6 +218,24 @@ def test_search_results_are_the_same_streamed_or_not_and_match_the_answer(client
     assert streamed_text(chunks) == content
 
 
+def test_an_earlier_answer_comes_back_as_its_checked_text(client: openai.OpenAI, chat: ScriptedChat) -> None:
+    """Clients send our earlier answers back as they got them: the sources block (and, from a
+    stream, the text before the checked answer) must not reach the next search or prompt."""
+    chat.enqueue(REPLY)
+    first = client.chat.completions.create(**ask()).choices[0].message.content or ""
+    earlier = chat.sent[-1]
+    assert first.startswith(earlier + "\n\nSources:\n[")
+    from_a_stream = f"Data science looks for patterns [3]\n\n(Checked answer: {earlier}){first.partition(earlier)[2]}"
+    cloud = ("Companies ask that an ML engineer understand cloud services like Amazon Web Services (AWS) "
+             "[{n:=Amazon Web Services}].")
+    for sent_back in (first, from_a_stream):
+        chat.enqueue(cloud)
+        client.chat.completions.create(model="role-assistant", messages=[
+            {"role": "user", "content": QUESTION}, {"role": "assistant", "content": sent_back},
+            {"role": "user", "content": "and what about cloud skills?"}])
+        assert {"role": "assistant", "content": earlier} in chat.calls[-1]
+
+
 # Request fields
 
 

@@ -8,6 +8,7 @@ OpenAI-compatible search APIs such as Perplexity's give them), for clients that 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -130,7 +131,7 @@ def router(served: ServedIndex, queue: FairQueue, authorized: Check) -> APIRoute
         The answer keeps its [n] markers, ends with its numbered sources, and carries them in
         `search_results`."""
         backend = backend_for(models(), request.model)
-        turns = [{"role": m.role, "content": message_text(m.content)}
+        turns = [{"role": m.role, "content": _as_asked(m.role, message_text(m.content))}
                  for m in request.messages if m.role in ("user", "assistant")]
         if not turns or turns[-1]["role"] != "user":
             raise OpenAIRefusal(400, "the last message must come from the user", param="messages")
@@ -184,12 +185,27 @@ def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
             "total_tokens": prompt_tokens + completion_tokens}
 
 
+_SOURCES = "\n\nSources:\n"
+_CHECKED = re.compile(r"\n\n\(Checked answer: (.*)\)\Z", re.S)
+
+
 def sources_text(answer: Answer) -> str:
     """The sources as text after the answer, for clients that show only the text."""
     if not answer.sources:
         return ""
     lines = [f"[{s.n}] {s.heading} ({s.kind}, {s.id})" + (f" {s.url}" if s.url else "") for s in answer.sources]
-    return "\n\nSources:\n" + "\n".join(lines)
+    return _SOURCES + "\n".join(lines)
+
+
+def _as_asked(role: str, text: str) -> str:
+    """A turn as the assistant reads it. An earlier answer of ours comes back from the client
+    as it was sent: with its sources block and, streamed, maybe the unchecked text before
+    the checked answer; only the checked answer is worth the next search and prompt."""
+    if role != "assistant":
+        return text
+    text = text.rpartition(_SOURCES)[0] or text
+    checked = _CHECKED.search(text)
+    return checked.group(1) if checked else text
 
 
 def search_results(answer: Answer) -> list[dict[str, Any]]:
@@ -225,7 +241,7 @@ def _stream(assistant: Assistant, queue: FairQueue, question: str, history: list
             elif event.kind == "done" and event.answer is not None:
                 tail = sources_text(event.answer)
                 if event.answer.answer != streamed.strip():
-                    tail = "\n\n(Checked answer: " + event.answer.answer + ")" + tail
+                    tail = f"\n\n(Checked answer: {event.answer.answer})" + tail
                 streamed += tail
                 yield reply.chunk({"content": tail}, search_results=search_results(event.answer))
         yield reply.chunk({}, "stop")
