@@ -1,5 +1,5 @@
 """The HTTP API: chat (JSON or server-sent events), search, status, health, feedback,
-postings upload, and an OpenAI-compatible chat endpoint. Documented by FastAPI's OpenAPI
+postings upload, and the OpenAI-compatible /v1 API (models, chat). Documented by FastAPI's OpenAPI
 page at /docs. The chat page, the embeddable chat and widget.js are mounted in the same app.
 
 The routes live in `ui.routes`, one router per feature; `make_app` builds the shared objects
