@@ -41,6 +41,7 @@ class Source:
     company: str
     text: str
     score: float
+    url: str = ""  # the document's own address, when its record gave one
 
     @property
     def heading(self) -> str:
@@ -87,7 +88,7 @@ class Answer:
 
 def sources_from(hits: Sequence[Hit], start: int = 1) -> list[Source]:
     return [
-        Source(n, h.chunk_id, _title(h), h.kind, h.role_family, h.company, h.text, h.score)
+        Source(n, h.chunk_id, _title(h), h.kind, h.role_family, h.company, h.text, h.score, str(h.metadata.get("url") or ""))
         for n, h in enumerate(hits, start=start)
     ]
 

@@ -18,7 +18,7 @@ from assistant.llm import ChatModel
 from assistant.locks import RefreshLock
 from assistant.onnx_embedder import OnnxEmbedder
 from assistant.pipeline import Assistant
-from assistant.settings import Settings
+from assistant.settings import BACKENDS, Backend, Settings
 from assistant.store import Generation, IndexStore, Pointer
 from assistant.vectorspace import vector_space
 
@@ -151,6 +151,26 @@ class Services:
             else:
                 raise BackendUnavailable(f"unknown backend {backend!r}: expected local, openai or extractive")
         return self._chat_models[backend]
+
+    def backends(self) -> list[Backend]:
+        """The backends this server can answer with, judged without loading a model: the
+        configured one (when it cannot load, a question says why); extractive, which needs
+        none; local when llama-cpp-python and the model are installed; openai when a server
+        is set for it (an address or key other than the defaults). A chat model given to
+        `build_services` (the tests' scripted one) answers for every backend."""
+        settings = self.settings
+
+        def available(backend: Backend) -> bool:
+            if backend in (settings.backend, "extractive", *self._chat_models) or self.chat_override is not None:
+                return True
+            if backend == "local":
+                from assistant.local_model import installed
+
+                return installed(settings.models_dir, settings.local_model_path)
+            return bool(settings.openai_api_key.get_secret_value()) or (
+                settings.openai_base_url != Settings.model_fields["openai_base_url"].default)
+
+        return [backend for backend in BACKENDS if available(backend)]
 
     @cached_property
     def taxonomy(self) -> Taxonomy:

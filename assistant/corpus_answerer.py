@@ -34,7 +34,7 @@ from assistant.corpus_answers import (
 from assistant.events import Event, stated
 from assistant.figures import comparison_sentence
 from assistant.injection import drop_obeyed, strip_instructions
-from assistant.llm import ChatModel
+from assistant.llm import ChatModel, Sampling
 from assistant.mismatch import readings
 from assistant.reading_answers import (
     MismatchAsked,
@@ -73,8 +73,10 @@ class CorpusAnswerer:
     backend: str
     max_answer_tokens: int = 256
 
-    def answer(self, question: str, history: Sequence[dict[str, str]] = ()) -> Iterator[Event] | None:
-        """The figures or the posting check the question asks for, or None for any other question."""
+    def answer(self, question: str, history: Sequence[dict[str, str]] = (),
+               sampling: Sampling | None = None) -> Iterator[Event] | None:
+        """The figures or the posting check the question asks for, or None for any other
+        question. `sampling`: the caller's length and temperature for the model's part."""
         asked = strip_instructions(question) or question
         if looks_like_posting(asked):
             return self._posting_check(question, asked)
@@ -92,7 +94,7 @@ class CorpusAnswerer:
         request = figures_request(query, corpus)
         if request is None:
             return None
-        return self._figures(question, asked, query, corpus, *request)
+        return self._figures(question, asked, query, corpus, *request, sampling=sampling or Sampling())
 
     def comparison(self, question: str, n: int) -> Source | None:
         """For a question that compares two roles, what the postings add, as source `n`:
@@ -122,7 +124,7 @@ class CorpusAnswerer:
         return PostingCheck(corpus, result, sources[: len(closest)], sources[len(closest):])
 
     def _figures(self, question: str, asked: str, query: str, corpus: Corpus, roles: list[str],
-                 skills: list[str]) -> Iterator[Event]:
+                 skills: list[str], *, sampling: Sampling) -> Iterator[Event]:
         started = time.perf_counter()
         article = self.retriever.retrieve(query, k=2, filters={"kind": "article"})
         sources = figures_sources(corpus, roles, skills, article)
@@ -147,7 +149,8 @@ class CorpusAnswerer:
         timings["first_token_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
         pieces = []
         for piece in self.chat.stream(build_messages(f"What does the article say about this? {asked}", passages),
-                                      max_tokens=self.max_answer_tokens):
+                                      max_tokens=sampling.tokens(self.max_answer_tokens),
+                                      temperature=sampling.temperature):
             pieces.append(piece)
             yield Event("token", text=piece)
         view, _ = check_citations(drop_obeyed("".join(pieces), [s.text for s in passages], asked),

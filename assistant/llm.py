@@ -5,9 +5,11 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import math
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -19,7 +21,31 @@ from assistant.errors import BackendUnavailable
 class ChatModel(Protocol):
     name: str
 
-    def stream(self, messages: list[dict[str, str]], *, max_tokens: int) -> Iterator[str]: ...
+    def stream(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0) -> Iterator[str]: ...
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How a caller wants an answer written: at most `max_tokens` (it can lower the
+    server's limit, never raise it: one long answer holds the local model for everyone)
+    at `temperature` (0 unless asked: the same question gets the same answer)."""
+
+    max_tokens: int | None = None
+    temperature: float = 0.0
+
+    def tokens(self, limit: int) -> int:
+        return min(limit, self.max_tokens) if self.max_tokens else limit
+
+
+def estimated_tokens(text: str) -> int:
+    """About four characters a token in English prose, for a model whose tokenizer is not here."""
+    return math.ceil(len(text) / 4)
+
+
+def token_counter(chat: ChatModel | None) -> Callable[[str], int]:
+    """The model's own tokenizer when it has one here (the local model), else the estimate."""
+    count = getattr(chat, "count_tokens", None)
+    return count if callable(count) else estimated_tokens
 
 
 # "<|im_start|>user\nQuestion: ?<|im_end|>\n<|im_start|>assistant\n" and the one token
@@ -110,9 +136,12 @@ class LlamaCppChat:
         self._llm._requires_eval = True
         return True
 
-    def stream(self, messages: list[dict[str, str]], *, max_tokens: int) -> Iterator[str]:
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
+
+    def stream(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
         for part in self._llm.create_chat_completion(
-            messages=messages, stream=True, temperature=0.0, max_tokens=max_tokens  # type: ignore[arg-type]
+            messages=messages, stream=True, temperature=temperature, max_tokens=max_tokens  # type: ignore[arg-type]
         ):
             # llama-cpp types a streamed chunk as a union with the non-streamed response.
             piece = cast("dict[str, Any]", part)["choices"][0]["delta"].get("content")
@@ -130,13 +159,14 @@ class OpenAIChat:
         self._model = model
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=1)
 
-    def stream(self, messages: list[dict[str, str]], *, max_tokens: int) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
         from openai import OpenAIError
         from openai.types.chat import ChatCompletionChunk
 
         try:
             response = self._client.chat.completions.create(
-                model=self._model, messages=messages, stream=True, temperature=0.0, max_tokens=max_tokens  # type: ignore[arg-type]
+                model=self._model, messages=messages, stream=True, temperature=temperature,  # type: ignore[arg-type]
+                max_tokens=max_tokens,
             )
             for chunk in cast("Iterable[ChatCompletionChunk]", response):
                 if chunk.choices and chunk.choices[0].delta.content:

@@ -8,6 +8,7 @@ metadata, never imported, and concatenated in numeric order.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +37,22 @@ def part_files() -> list[Path]:
             raise BackendUnavailable(f"{name} has no {wanted}")
         files.append(Path(str(dist.locate_file(matches[0]))))
     return files
+
+
+def installed(models_dir: Path, path: Path | None = None) -> bool:
+    """Whether the local model can be loaded: llama-cpp-python, and the model file (`path`,
+    or the assembled one) or the part packages to assemble it from. Reads no model file."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False
+    if path is not None:
+        return path.is_file()
+    if (models_dir / FILENAME).is_file():
+        return True
+    try:
+        part_files()
+    except BackendUnavailable:
+        return False
+    return True
 
 
 def _sha256(path: Path) -> str:

@@ -39,7 +39,7 @@ from assistant.claims import (
 from assistant.corpus_answerer import CorpusAnswerer
 from assistant.events import Event, stated
 from assistant.injection import drop_obeyed, strip_instructions
-from assistant.llm import ChatModel
+from assistant.llm import ChatModel, Sampling
 from assistant.retrieval import about_postings
 from assistant.sentences import answer_sentences
 from assistant.types import Hit, Retriever
@@ -123,12 +123,15 @@ class Assistant:
         filters: dict[str, str] | None = None,
         k: int | None = None,
         evidence: tuple[str, str, list[Hit]] | None = None,
+        sampling: Sampling | None = None,
     ) -> Iterator[Event]:
         """`evidence` is what `evidence()` returned for this question, when the caller
-        needed it first (the evaluation does), so it is not retrieved twice."""
+        needed it first (the evaluation does), so it is not retrieved twice. `sampling`: the
+        caller's answer length and temperature for the model, if any writes the answer."""
         started = time.perf_counter()
+        sampling = sampling or Sampling()
         if evidence is None and self.corpus_answers is not None:
-            special = self.corpus_answers.answer(question, history)
+            special = self.corpus_answers.answer(question, history, sampling)
             if special is not None:
                 yield from special
                 return
@@ -145,7 +148,8 @@ class Assistant:
                               retrieved)
             return
         if self.chat is not None and self.core:
-            yield from self._generate_with_core(self.chat, question, asked, query, history, hits, timings, retrieved)
+            yield from self._generate_with_core(self.chat, question, asked, query, history, hits, timings, retrieved,
+                                                sampling)
             return
         figures = self._figures(asked, len(sources) + 1)
         yield Event("sources", sources=[*sources, *figures])
@@ -155,14 +159,15 @@ class Assistant:
             checked = grounded(quoted, sources, asked, query, self.skills_in, closeness=self.closeness)
             yield from stated(self._answer(question, query, checked, sources, timings, figures), retrieved)
             return
-        yield from self._generate(self.chat, question, asked, query, history, sources, timings, retrieved, figures)
+        yield from self._generate(self.chat, question, asked, query, history, sources, timings, retrieved, figures,
+                                  sampling)
 
     def _generate(self, chat: ChatModel, question: str, asked: str, query: str, history: Sequence[dict[str, str]],
                   sources: list[Source], timings: dict[str, float], retrieved: float,
-                  figures: list[Source]) -> Iterator[Event]:
+                  figures: list[Source], sampling: Sampling) -> Iterator[Event]:
         given = sources[: self.prompt_sources]
         streamed = yield from self._tokens(chat, build_messages(asked, given, history), timings, retrieved,
-                                           self._backed(given, given, asked))
+                                           self._backed(given, given, asked), sampling)
         text, _ = check_citations(streamed, len(given))
         text = drop_obeyed(text, [s.text for s in given], asked)
         checked = grounded(text, given, asked, query, self.skills_in, closeness=self.closeness)
@@ -171,7 +176,7 @@ class Assistant:
 
     def _generate_with_core(self, chat: ChatModel, question: str, asked: str, query: str,
                             history: Sequence[dict[str, str]], hits: list[Hit], timings: dict[str, float],
-                            retrieved: float) -> Iterator[Event]:
+                            retrieved: float, sampling: Sampling) -> Iterator[Event]:
         """The whole article is the prompt's fixed prefix, numbered 1..N; postings follow it
         only when the question is about postings, so an article question costs the model
         little more than its own words."""
@@ -197,7 +202,7 @@ class Assistant:
         # in a role note), though the model was given only the article.
         pool = [*core, *retrieved_postings]  # `extra` is all of `retrieved_postings` or none of it
         streamed = yield from self._tokens(chat, build_core_messages(asked, core, extra, history), timings, retrieved,
-                                           self._backed(given, pool, asked))
+                                           self._backed(given, pool, asked), sampling)
         text, _ = check_citations(streamed, len(given))
         checked = grounded(drop_obeyed(text, [s.text for s in given], asked), pool, asked, query, self.skills_in,
                            evidence=[*shown, *retrieved_postings], closeness=self.closeness)
@@ -208,7 +213,7 @@ class Assistant:
         yield Event("done", answer=self._answer(question, query, checked, sources, timings, figures))
 
     def _tokens(self, chat: ChatModel, messages: list[dict[str, str]], timings: dict[str, float],
-                since: float, backed: Callable[[str], bool]) -> Generator[Event, None, str]:
+                since: float, backed: Callable[[str], bool], sampling: Sampling) -> Generator[Event, None, str]:
         """Stream the model's answer, a sentence at a time and only the sentences `backed`
         accepts, timing the first token and the first words shown; returns the whole text.
         A reader never sees a claim the check will take back (an invented salary shown for
@@ -224,7 +229,8 @@ class Assistant:
                     timings.setdefault("first_shown_ms", round((time.perf_counter() - since) * 1000, 1))
                     yield Event("token", text=sentence)
 
-        for piece in chat.stream(messages, max_tokens=self.max_answer_tokens):
+        for piece in chat.stream(messages, max_tokens=sampling.tokens(self.max_answer_tokens),
+                                 temperature=sampling.temperature):
             if not pieces:
                 timings["first_token_ms"] = round((time.perf_counter() - since) * 1000, 1)
             pieces.append(piece)

@@ -6,7 +6,7 @@ import ipaddress
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -16,6 +16,9 @@ from assistant.errors import SettingsError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_FILE = Path("assistant.toml")
+
+Backend = Literal["local", "openai", "extractive"]
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
 
 
 class Settings(BaseSettings):
@@ -71,7 +74,7 @@ class Settings(BaseSettings):
     )
 
     # Generation
-    backend: Literal["local", "openai", "extractive"] = "local"
+    backend: Backend = "local"
     models_dir: Path = Field(
         REPO_ROOT / "models", description="Where the local LLM file is assembled and the embedding model exported."
     )

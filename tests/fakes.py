@@ -56,6 +56,7 @@ class ScriptedChat:
         self.delay_s = delay_s  # between words, so a browser can see the answer grow
         self.calls: list[list[dict[str, str]]] = []
         self.sent: list[str] = []
+        self.sampled: list[tuple[int, float]] = []  # (max_tokens, temperature) of each call
 
     def enqueue(self, reply: str) -> None:
         """`{n:Evil Corp}` in a reply becomes the number the prompt gave the source whose
@@ -76,8 +77,9 @@ class ScriptedChat:
 
         return re.sub(r"\{n:([^}]+)\}", number, reply)
 
-    def stream(self, messages: list[dict[str, str]], *, max_tokens: int):
+    def stream(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0):
         self.calls.append(messages)
+        self.sampled.append((max_tokens, temperature))
         reply = self._cite(self.replies.pop(0), messages)
         self.sent.append(reply)
         for index, word in enumerate(reply.split(" ")):

@@ -90,25 +90,6 @@ def test_search_and_bad_requests(client: TestClient) -> None:
     assert client.post("/api/search", json={"query": "x", "filters": {"kind": "memo"}}).status_code == 422
 
 
-def test_openai_compatible_endpoint(client: TestClient, chat: ScriptedChat) -> None:
-    chat.enqueue("Data science looks for patterns to understand if there's any statistical significance "
-                 "[{n:=statistical significance}].")
-    body = client.post("/v1/chat/completions", json={
-        "model": "role-assistant", "messages": [{"role": "user", "content": "Do data scientists need statistics?"}],
-    }).json()
-    content = body["choices"][0]["message"]["content"]
-    assert content.startswith(chat.sent[-1]) and "\n\nSources:\n[" in content
-    chat.enqueue("Data science looks for any statistical significance [{n:=statistical significance}].")
-    streamed = client.post("/v1/chat/completions", json={
-        "stream": True, "messages": [{"role": "user", "content": "Do data scientists need statistics?"}]})
-    lines = [line[6:] for line in streamed.text.splitlines() if line.startswith("data: ")]
-    assert lines[-1] == "[DONE]"
-    text = "".join(json.loads(line)["choices"][0]["delta"].get("content", "") for line in lines[:-1])
-    assert text.startswith(chat.sent[-1]) and "Sources:" in text
-    bad = client.post("/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "hi"}]})
-    assert bad.status_code == 400
-
-
 def test_api_key_is_required_when_set(api_services: Services, chat: ScriptedChat) -> None:
     from pydantic import SecretStr
 

@@ -93,7 +93,7 @@ def test_ask_json_and_jsonl(run, services: Services, monkeypatch: pytest.MonkeyP
     assert code == 0 and answer["answer"] == chat.sent[0]
     assert set(answer) == {"question", "answer", "sources", "backend", "declined", "timings", "query", "supports",
                            "dropped", "figures"}
-    assert set(answer["sources"][0]) == {"n", "id", "title", "kind", "role", "company", "text", "score"}
+    assert set(answer["sources"][0]) == {"n", "id", "title", "kind", "role", "company", "text", "score", "url"}
     assert set(answer["timings"]) == {"retrieve_ms", "generate_ms", "first_token_ms", "first_shown_ms"}
 
     monkeypatch.setattr("sys.stdin", io.StringIO("What cloud skills do ML engineers need?\n\nBanana bread recipe?\n"))

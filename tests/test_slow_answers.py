@@ -106,6 +106,8 @@ def test_the_article_prefix_is_evaluated_once_and_loaded_after_a_restart(answer_
         answer = "".join(restarted.stream(build_core_messages("Which cloud platforms should an ML engineer know?",
                                                               core, []), max_tokens=48))
         assert re.search(r"AWS|Amazon|Azure|Google Cloud|GCP", answer), answer
+        # /v1 usage counts with the model's own tokenizer: the answer is no more than the 48 tokens it was written in.
+        assert 0 < restarted.count_tokens(answer) <= 50, answer
         # Another prompt replaces the cached prefix: the next prepare loads it again.
         list(restarted.stream(build_messages("cloud?", []), max_tokens=4))
         assert restarted.prepare(core_prefix(core)) > 0

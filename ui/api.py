@@ -1,5 +1,5 @@
 """The HTTP API: chat (JSON or server-sent events), search, status, health, feedback,
-postings upload, and an OpenAI-compatible chat endpoint. Documented by FastAPI's OpenAPI
+postings upload, and the OpenAI-compatible /v1 API (models, chat). Documented by FastAPI's OpenAPI
 page at /docs. The chat page, the embeddable chat and widget.js are mounted in the same app.
 
 The routes live in `ui.routes`, one router per feature; `make_app` builds the shared objects
@@ -10,24 +10,17 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from assistant.analytics import StatsError
 from assistant.container import Services
-from assistant.errors import (
-    AssistantError,
-    BackendUnavailable,
-    CorpusError,
-    IndexBusy,
-    IndexCorrupt,
-    IndexNotBuilt,
-    IndexWriteError,
-)
+from assistant.errors import AssistantError, CorpusError
 from assistant.settings import Settings
-from assistant.uploads import UnsupportedUpload, UploadTooLarge
 from ui.admin import AdminRefused, check_admin
+from ui.errors import OpenAIRefusal, code_of, error_body, is_openai, openai_error, status_of
 from ui.guards import RequestGuard, served_hosts
 from ui.origins import install_origin_policy
 from ui.routes import answers, corpus, fallback, feedback, openai, postings, status
@@ -35,8 +28,6 @@ from ui.routes.auth import admin_token, api_key
 from ui.served import FairQueue, ServedIndex
 
 MAX_BODY_BYTES = 1_000_000
-_STATUS = {StatsError: 400, IndexWriteError: 507, IndexNotBuilt: 503, IndexCorrupt: 503, BackendUnavailable: 503,
-           IndexBusy: 409, UploadTooLarge: 413, UnsupportedUpload: 415, CorpusError: 400}
 # Paths that take files; everything else is held to MAX_BODY_BYTES.
 _UPLOAD_PATHS = ("/api/postings", "/gradio_api/upload")
 
@@ -69,11 +60,15 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
         lifespan=lifespan,
     )
     app.state.served = served
+    app.state.queue = queue  # who waits for the chat model, for a test to look at
 
     install_origin_policy(app, settings.allowed_origins)
     app.exception_handler(AssistantError)(_assistant_error)
     app.exception_handler(AdminRefused)(_admin_refused)
     app.exception_handler(ValueError)(_value_error)
+    app.exception_handler(OpenAIRefusal)(_openai_refusal)
+    app.exception_handler(RequestValidationError)(_invalid_request)
+    app.exception_handler(HTTPException)(_http_error)
 
     authorized = api_key(settings)
     routers = [
@@ -105,12 +100,17 @@ def make_app(services: Services, *, warm: bool = True, chat_page: bool = True) -
     # Added last, so it runs first: nothing else reads a body it refuses.
     app.add_middleware(RequestGuard, hosts=served_hosts(settings.host, settings.allowed_hosts),
                        limit_for=lambda path: _body_limit(settings, path),
-                       admit=lambda path, headers: _admit(settings, path, headers))
+                       admit=lambda path, headers: _admit(settings, path, headers), body_for=error_body)
     return app
 
 
-async def _assistant_error(_request: Request, exc: AssistantError) -> JSONResponse:
-    status_code = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 500)
+# Each handler answers /v1 in OpenAI's error shape and /api as it always has.
+
+
+async def _assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
+    status_code = status_of(exc)
+    if is_openai(request.url.path):
+        return JSONResponse(openai_error(status_code, str(exc), code=code_of(exc)), status_code=status_code)
     body: dict[str, Any] = {"error": str(exc)}
     if isinstance(exc, CorpusError) and exc.problems != [str(exc)]:
         body["problems"] = exc.problems
@@ -121,8 +121,42 @@ async def _admin_refused(_request: Request, exc: AdminRefused) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
 
-async def _value_error(_request: Request, exc: ValueError) -> JSONResponse:
-    return JSONResponse({"error": str(exc)}, status_code=400)
+async def _value_error(request: Request, exc: ValueError) -> JSONResponse:
+    return JSONResponse(error_body(request.url.path, 400, str(exc)), status_code=400)
+
+
+async def _openai_refusal(_request: Request, exc: OpenAIRefusal) -> JSONResponse:
+    return JSONResponse(openai_error(exc.status, str(exc), param=exc.param, code=exc.code), status_code=exc.status)
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """/v1: 400 naming the first field at fault (`messages`, `n`), as OpenAI answers; /api:
+    FastAPI's 422 with every problem."""
+    if not is_openai(request.url.path):
+        return await request_validation_exception_handler(request, exc)
+    problems = list(exc.errors())
+    message = "; ".join(f"{_field(p) or 'body'}: {p['msg'].removeprefix('Value error, ')}" for p in problems)
+    return JSONResponse(openai_error(400, message or "invalid request", param=_field(problems[0]) if problems else None),
+                        status_code=400)
+
+
+def _field(problem: dict[str, Any]) -> str | None:
+    """`messages[0].role` for the location ("body", "messages", 0, "role"); None for the
+    body as a whole (not JSON: its location is a character offset)."""
+    if problem.get("type") == "json_invalid":
+        return None
+    loc = list(problem.get("loc", ()))
+    path = ""
+    for part in loc[1:] if loc[:1] == ["body"] else loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or None
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if not is_openai(request.url.path):
+        return await http_exception_handler(request, exc)
+    return JSONResponse(openai_error(exc.status_code, str(exc.detail)), status_code=exc.status_code,
+                        headers=exc.headers)
 
 
 def _body_limit(settings: Settings, path: str) -> int:

@@ -30,7 +30,8 @@ def host_name(host_header: str) -> str:
 class RequestGuard:
     """Refuses, before the app runs: a Host not in `hosts` (DNS rebinding: a page on
     evil.example whose name resolves to this server), a body over `limit_for(path)` bytes
-    (413, counted as it arrives), and an upload whose admin token `admit(headers)` refuses."""
+    (413, counted as it arrives), and an upload whose admin token `admit(headers)` refuses.
+    `body_for(path, status, message)` is the JSON of a refusal (each API has its shape)."""
 
     def __init__(
         self,
@@ -39,11 +40,13 @@ class RequestGuard:
         hosts: set[str],
         limit_for: Callable[[str], int],
         admit: Callable[[str, dict[str, str]], tuple[int, str] | None],
+        body_for: Callable[[str, int, str], dict[str, Any]] | None = None,
     ) -> None:
         self.app = app
         self.hosts = {h.lower() for h in hosts}
         self.limit_for = limit_for
         self.admit = admit
+        self.body_for = body_for or (lambda _path, _status, message: {"error": message})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,18 +54,22 @@ class RequestGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         host = host_name(headers.get("host", ""))
-        if "*" not in self.hosts and host not in self.hosts:
-            await _refuse(send, 400, f"host {host or '(none)'!r} is not served here; an administrator can add it "
-                                     "to ASSISTANT_ALLOWED_HOSTS")
-            return
         path = scope.get("path", "")
+
+        async def refuse(status: int, message: str) -> None:
+            await _refuse(send, status, self.body_for(path, status, message))
+
+        if "*" not in self.hosts and host not in self.hosts:
+            await refuse(400, f"host {host or '(none)'!r} is not served here; an administrator can add it "
+                              "to ASSISTANT_ALLOWED_HOSTS")
+            return
         if refused := self.admit(path, headers):
-            await _refuse(send, *refused)
+            await refuse(*refused)
             return
         limit = self.limit_for(path)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await _refuse(send, 413, f"request body over {limit:,} bytes")
+            await refuse(413, f"request body over {limit:,} bytes")
             return
 
         received = 0
@@ -87,7 +94,7 @@ class RequestGuard:
             if over:
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await _refuse(send, 413, f"request body over {limit:,} bytes")
+                    await refuse(413, f"request body over {limit:,} bytes")
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -98,11 +105,11 @@ class RequestGuard:
             if not over:
                 raise
         if over and not started:
-            await _refuse(send, 413, f"request body over {limit:,} bytes")
+            await refuse(413, f"request body over {limit:,} bytes")
 
 
-async def _refuse(send: Send, status: int, error: str) -> None:
-    body = json.dumps({"error": error}).encode("utf-8")
+async def _refuse(send: Send, status: int, content: dict[str, Any]) -> None:
+    body = json.dumps(content).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})

@@ -11,7 +11,9 @@ MAX_HISTORY_TURNS = 40
 
 def message_text(content: Any) -> str:
     """The text of a chat message: a string, or the text parts of a list of parts (OpenAI's
-    and Gradio's message formats)."""
+    and Gradio's message formats); none for null (an OpenAI tool call's turn)."""
+    if content is None:
+        return ""
     if isinstance(content, str):
         return content
     if isinstance(content, list):

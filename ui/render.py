@@ -190,20 +190,32 @@ def _share_cell(share: float) -> str:
             f"<span class=\"value\">{share:.0%}</span></td>")
 
 
+def cited_numbers(text: str, sources: Sequence[Source], supports: Sequence[Support]) -> list[int]:
+    """The sources an answer cites, in the order it first does: its [n], then those that
+    back a sentence without a marker."""
+    known = {s.n for s in sources}
+    cited = [n for n in dict.fromkeys(int(n) for n in _CITATION.findall(text)) if n in known]
+    return cited + [n for n in dict.fromkeys(s.source for s in supports) if n in known and n not in cited]
+
+
+def source_preview(source: Source) -> str:
+    """The start of a passage's text, without its title line: what a chip's tooltip shows."""
+    return (source.text.partition("\n")[2] or source.text)[:160].rsplit(" ", 1)[0] + "…"
+
+
 def answer_html(text: str, sources: Sequence[Source], supports: Sequence[Support], turn: int,
                 table: str = "") -> str:
     """An answer whose [n] are chips for its own sources, then those sources: the cited ones
     first, marked, with the sentences that back the answer highlighted; the others folded."""
     by_n = {s.n: s for s in sources}
-    cited = [n for n in dict.fromkeys(int(n) for n in _CITATION.findall(text)) if n in by_n]
-    cited += [s.source for s in supports if s.source in by_n and s.source not in cited]
+    cited = cited_numbers(text, sources, supports)
 
     def chip(match: re.Match[str]) -> str:
         n = int(match.group(1))
         source = by_n.get(n)
         if source is None:
             return ""
-        preview = (source.text.partition("\n")[2] or source.text)[:160].rsplit(" ", 1)[0] + "…"
+        preview = source_preview(source)
         return (f' <a class="chip" href="#t{turn}-s{n}" title="{html.escape(source_title(source))}: '
                 f'{html.escape(preview)}" aria-label="Source {n}: {html.escape(source_title(source))}">{n}</a>')
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
+from assistant.settings import Backend
 from ui.messages import MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS
 from ui.routes.auth import Check
 from ui.served import FairQueue, ServedIndex, queue_for, waiting
@@ -36,7 +37,7 @@ class ChatRequest(BaseModel):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     filters: Filters | None = None
-    backend: Literal["local", "openai", "extractive"] | None = None
+    backend: Backend | None = None
     k: int | None = Field(None, ge=1, le=20)
     stream: bool = False
 
