@@ -213,9 +213,10 @@ class Assistant:
         yield Event("done", answer=self._answer(question, query, checked, sources, timings, figures))
 
     def _tokens(self, chat: ChatModel, messages: list[dict[str, str]], timings: dict[str, float],
-                since: float, backed: Callable[[str], bool], sampling: Sampling) -> Generator[Event, None, str]:
+                since: float, backed: Callable[[str], str | None], sampling: Sampling) -> Generator[Event, None, str]:
         """Stream the model's answer, a sentence at a time and only the sentences `backed`
-        accepts, timing the first token and the first words shown; returns the whole text.
+        accepts, as it corrects them, timing the first token and the first words shown;
+        returns the whole text as the model wrote it.
         A reader never sees a claim the check will take back (an invented salary shown for
         the seconds until the answer is replaced)."""
         pieces: list[str] = []
@@ -225,9 +226,10 @@ class Assistant:
             nonlocal settled
             for sentence in sentences:
                 settled += len(sentence)
-                if sentence.strip() and backed(sentence):
+                shown = backed(sentence) if sentence.strip() else None
+                if shown:
                     timings.setdefault("first_shown_ms", round((time.perf_counter() - since) * 1000, 1))
-                    yield Event("token", text=sentence)
+                    yield Event("token", text=shown)
 
         for piece in chat.stream(messages, max_tokens=sampling.tokens(self.max_answer_tokens),
                                  temperature=sampling.temperature):
@@ -242,22 +244,24 @@ class Assistant:
         yield from judged(answer_sentences(text[settled:]))
         return text
 
-    def _backed(self, given: list[Source], pool: list[Source], asked: str) -> Callable[[str], bool]:
-        """Whether the next streamed sentence passes the checks the whole answer will get,
-        after the sentences already shown (a second sentence backed by the same source
-        sentence is a repeat the answer drops)."""
+    def _backed(self, given: list[Source], pool: list[Source], asked: str) -> Callable[[str], str | None]:
+        """The next streamed sentence as the checks of the whole answer will leave it (a
+        right claim citing the wrong source points at the right one), or None when they
+        would drop it, judged after the sentences already shown (a second sentence backed
+        by the same source sentence is a repeat the answer drops)."""
         texts = [s.text for s in given]
         shown: list[str] = []
 
-        def backed(sentence: str) -> bool:
+        def backed(sentence: str) -> str | None:
             text, _ = check_citations(sentence, len(given))
             if drop_obeyed(text, texts, asked).strip() != text.strip():
-                return False
+                return None
             checked = check_answer("".join([*shown, text]), pool, asked)
             if not checked.text.strip() or checked.dropped:
-                return False
+                return None
             shown.append(text)
-            return True
+            alone = check_answer(text, pool, asked).text.rstrip()
+            return (alone or text.rstrip()) + sentence[len(sentence.rstrip()):]  # the space before the next one
 
         return backed
 
