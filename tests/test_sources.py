@@ -276,3 +276,26 @@ def test_every_format_names_its_source_by_the_resolved_path(tmp_path: Path, monk
         relative = load(Path("feed") / name).documents[0].source
         absolute = load(tmp_path / "feed" / name).documents[0].source
         assert relative == absolute == str((tmp_path / "feed" / name).resolve())
+
+
+def test_csv_rows_with_fewer_or_more_fields_than_the_header_are_refused(tmp_path: Path) -> None:
+    file = tmp_path / "feed.csv"
+    file.write_text("id,title,description\n1,Data Engineer\n2,Analyst,SQL,extra\n3,ML Engineer,Models.\n",
+                    encoding="utf-8")
+    loaded = load(file)
+    assert [str(r) for r in loaded.rejections] == [
+        f"{file}:2 (row 1): row has 2 fields, the header has 3",
+        f"{file}:3 (row 2): row has 4 fields, the header has 3",
+    ]
+    assert [(d.doc_id, d.title, d.text) for d in loaded.documents] == [("3", "ML Engineer", "Models.")]
+
+
+def test_an_empty_field_falls_through_to_the_next_spelling(tmp_path: Path) -> None:
+    file = write_jsonl(tmp_path / "feed.jsonl", [
+        {"title": "", "job_title": "Data Engineer", "description": None, "text": "Builds pipelines."},
+        {"title": "Analyst", "job_title": "Ignored", "description": "SQL.", "text": "Also kept as extra."},
+    ])
+    first, second = load(file).documents
+    assert (first.title, first.text) == ("Data Engineer", "Builds pipelines.")
+    assert (second.title, second.text) == ("Analyst", "SQL.")  # the first spelling that has a value wins
+    assert second.extra == {"job_title": "Ignored", "text": "Also kept as extra."}
