@@ -20,6 +20,9 @@ def taxonomy() -> Taxonomy:
     ("text", "expected"),
     [
         ("Experience with R&D and JavaScript", {"javascript"}),
+        # "R&ML" and "AT&ML" are names like "R&D": no ML in them; with spaces, both skills.
+        ("An R&ML group, AT&ML", set()),
+        ("R & ML", {"r", "machine_learning"}),
         ("Python, R, SQL and Spark.", {"python", "r", "sql", "spark"}),
         ("Python or R.", {"python", "r"}),
         ("statistical software (R) and R/Python notebooks", {"statistics", "r", "python"}),
