@@ -299,3 +299,28 @@ def test_an_empty_field_falls_through_to_the_next_spelling(tmp_path: Path) -> No
     assert (first.title, first.text) == ("Data Engineer", "Builds pipelines.")
     assert (second.title, second.text) == ("Analyst", "SQL.")  # the first spelling that has a value wins
     assert second.extra == {"job_title": "Ignored", "text": "Also kept as extra."}
+
+
+def test_csv_edges_empty_file_broken_header_and_rows_after_a_bad_one(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert [(r.where, r.reason) for r in load(empty).rejections] == [(str(empty), "file is empty")]
+    header = tmp_path / "header.csv"
+    header.write_text('"title,description\nDS,fine\n', encoding="utf-8")
+    [rejection] = load(header).rejections
+    assert rejection.where == f"{header}:1" and "never closes" in rejection.reason
+    # Two rows refused one after the other, then rows that are fine: each numbered, all read.
+    rows = tmp_path / "rows.csv"
+    rows.write_text('title,description\n"DS,open\nDE,x\nDA,y,z\nMLE,models\nBA,reports\n', encoding="utf-8")
+    loaded = load(rows)
+    assert [r.where for r in loaded.rejections] == [f"{rows}:2 (row 1)", f"{rows}:4 (row 3)"]
+    assert [d.title for d in loaded.documents] == ["DE", "MLE", "BA"]
+
+
+def test_a_csv_record_at_the_byte_limit_is_read_and_one_byte_more_is_not(tmp_path: Path) -> None:
+    file = tmp_path / "feed.csv"
+    file.write_text("title,description\nDS,12345678\nDE,123456789\n", encoding="utf-8")  # 10 and 11 bytes
+    loaded = load(file, limit=10)
+    assert [d.title for d in loaded.documents] == ["DS"]
+    assert [(r.where, r.reason) for r in loaded.rejections] == [
+        (f"{file}:3 (row 2)", "record is 11 bytes, over the 10-byte limit")]
