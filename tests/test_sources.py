@@ -324,3 +324,23 @@ def test_a_csv_record_at_the_byte_limit_is_read_and_one_byte_more_is_not(tmp_pat
     assert [d.title for d in loaded.documents] == ["DS"]
     assert [(r.where, r.reason) for r in loaded.rejections] == [
         (f"{file}:3 (row 2)", "record is 11 bytes, over the 10-byte limit")]
+
+
+def test_csv_blank_rows_are_skipped_and_rows_are_numbered_past_a_refused_one(tmp_path: Path) -> None:
+    file = tmp_path / "feed.csv"
+    file.write_text('title,description\nDS,a\n\n,\nDE,"open\nDA,y,z\nBA,b\n', encoding="utf-8")
+    loaded = load(file)
+    # Lines 3 and 4 are blank rows, not counted; DE (line 5) is row 2, DA (line 6) row 3.
+    assert [r.where for r in loaded.rejections] == [f"{file}:5 (row 2)", f"{file}:6 (row 3)"]
+    assert [d.title for d in loaded.documents] == ["DS", "BA"]
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("title,description\n\n", encoding="utf-8")
+    assert [(r.where, r.reason) for r in load(header_only).rejections] == [
+        (str(header_only), "file has a header but no rows")]
+
+
+def test_a_csv_file_can_be_read_as_one_kind(tmp_path: Path) -> None:
+    file = tmp_path / "roles.csv"
+    file.write_text("title,description\nData Engineer,Builds pipelines.\n", encoding="utf-8")
+    assert [d.kind for d in load(file).documents] == ["posting"]
+    assert [d.kind for d in load(file, kind="role").documents] == ["role"]
