@@ -6,13 +6,16 @@ import pytest
 
 from assistant.errors import CorpusError
 from assistant.settings import REPO_ROOT
-from assistant.skills import CATEGORIES, Mention, Taxonomy, load_taxonomy
+from assistant.skills import CATEGORIES, Mention, Taxonomy, _load, load_taxonomy
 
 SHIPPED = REPO_ROOT / "corpus" / "skills.tsv"
 
 
 @pytest.fixture(scope="module")
 def taxonomy() -> Taxonomy:
+    # Compiled afresh, not taken from load_taxonomy's cache: a taxonomy compiled earlier in
+    # the process (mutmut forks one per mutant) would hide a bug in the compiling.
+    _load.cache_clear()
     return load_taxonomy()
 
 
