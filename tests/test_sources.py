@@ -319,9 +319,9 @@ def test_csv_edges_empty_file_broken_header_and_rows_after_a_bad_one(tmp_path: P
 
 def test_a_csv_record_at_the_byte_limit_is_read_and_one_byte_more_is_not(tmp_path: Path) -> None:
     file = tmp_path / "feed.csv"
-    file.write_text("title,description\nDS,12345678\nDE,123456789\n", encoding="utf-8")  # 10 and 11 bytes
+    file.write_text("title,description\nDS,12345678\nDE,123456789\nDA,1234\n", encoding="utf-8")  # 10, 11, 6 bytes
     loaded = load(file, limit=10)
-    assert [d.title for d in loaded.documents] == ["DS"]
+    assert [d.title for d in loaded.documents] == ["DS", "DA"]  # the row after the refused one is read
     assert [(r.where, r.reason) for r in loaded.rejections] == [
         (f"{file}:3 (row 2)", "record is 11 bytes, over the 10-byte limit")]
 
