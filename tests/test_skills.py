@@ -11,10 +11,10 @@ from assistant.skills import CATEGORIES, Mention, Taxonomy, _load, load_taxonomy
 SHIPPED = REPO_ROOT / "corpus" / "skills.tsv"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def taxonomy() -> Taxonomy:
-    # Compiled afresh for each test, not taken from load_taxonomy's cache: mutmut runs only the
-    # tests that called a function, and a taxonomy compiled once would hide the compiling.
+    # Compiled afresh, not taken from load_taxonomy's cache: a taxonomy compiled earlier in
+    # the process (mutmut forks one per mutant) would hide a bug in the compiling.
     _load.cache_clear()
     return load_taxonomy()
 
