@@ -168,3 +168,96 @@ def test_closeness_is_the_cosine_and_embeds_each_sentence_once() -> None:
     article, posting = source(1, "I work at a Fortune 50 company."), source(2, "Salary $140,000.", "posting", "MLE")
     assert answerable_from("What salary does the author earn?", [article, posting]) == [article]
     assert answerable_from("What salary do ML engineers earn?", [article, posting]) == [article, posting]
+
+
+# The citation check, the support check and `focus` at their boundaries. The expected
+# values are counted by hand from the inputs, not read off the code.
+
+def test_the_first_and_the_last_source_given_can_be_cited() -> None:
+    # Three sources: [1] and [3] are real, [0] and [4] are not.
+    assert check_citations("A [1]. B [3]. C [4]. D [0].", 3) == ("A [1]. B [3]. C. D.", {1, 3})
+    assert check_citations("[0] zero [1] one", 1) == ("zero [1] one", {1})
+
+
+def test_citations_outside_a_numbered_range_are_dropped_with_their_space() -> None:
+    # Postings numbered 4..6 after three article passages: [2], [3], [7] and [9] are not theirs.
+    text, cited = check_citations(" [9] X [3], Y [4]; V [2]; Z [6]\t[7].", 6, first=4)
+    assert text == "X, Y [4]; V; Z [6]."
+    assert cited == {4, 6}
+
+
+def test_support_at_the_relevance_threshold() -> None:
+    sources = [source(1, "ML engineers know cloud services like AWS and Azure.")]
+    assert supported("Which cloud services?", sources, relevance=0.3, min_relevance=0.3)
+    assert not supported("Which cloud services?", sources, relevance=0.29, min_relevance=0.3)
+
+
+def test_a_question_of_common_words_only_is_not_refused() -> None:
+    sources = [source(1, "ML engineers know cloud services like AWS and Azure.")]
+    assert content_terms("What does the author say?") == []
+    assert supported("What does the author say?", sources, relevance=0.6, min_relevance=0.3)
+
+
+def test_half_of_the_question_words_is_enough_and_less_is_not() -> None:
+    sources = [source(1, "ML engineers know cloud services like AWS and Azure.")]
+    assert supported("Do they know Kubernetes?", sources, relevance=0.6, min_relevance=0.3)  # 1 of 2
+    assert not supported("Know Kubernetes or Terraform?", sources, relevance=0.6, min_relevance=0.3)  # 1 of 3
+    assert supported("Know AWS or Terraform?", sources, relevance=0.6, min_relevance=0.3)  # 2 of 3
+
+
+def test_the_words_of_every_source_count_even_at_its_edges() -> None:
+    # "SAS" ends the first source's text: it must not run into the second source.
+    sources = [source(1, "Analysts still use SAS"), source(2, "Python is common.")]
+    assert supported("SAS or Stata?", sources, relevance=0.6, min_relevance=0.3)  # 1 of 2
+
+
+@pytest.mark.parametrize(("term", "word", "appears"), [
+    ("stats", "statistics", True),         # five letters: a four-letter stem
+    ("analysis", "analytics", True),       # stem "analy" (three letters off the end); not close as a typo
+    ("deployment", "deploying", False),    # stem "deploym" does not start "deploying"
+    ("kebernetes", "kubernetes", True),    # a typo early in the word: close enough
+    ("go", "google", False),               # short words must match whole
+])
+def test_a_question_word_appears_through_its_stem_or_as_a_typo(term: str, word: str, appears: bool) -> None:
+    from assistant.answer import _appears
+
+    assert _appears(term, {word}) is appears
+
+
+FOCUS_SENTENCES = [
+    "Intro words about nothing much here.",         # 36 characters, no question word
+    "Spark pipelines move the data each night.",    # 41, "spark" and "pipeline(s)"
+    "Closing words about nothing at all.",          # 35, none
+    "Spark jobs get tuned with care often.",        # 37, "spark" and "tuned"
+]
+FOCUS_QUESTION = "How are Spark pipelines tuned?"
+
+
+@pytest.mark.parametrize(("max_chars", "kept"), [
+    (80, [1, 3]),      # 41 + 1 + 37 + 1 = 80: both sentences with two question words, exactly
+    (79, [0, 1]),      # the second no longer fits; the first sentence with none does (42 + 37 = 79)
+    (117, [0, 1, 3]),  # 80 + 37: of the two without question words the earlier one
+])
+def test_focus_keeps_the_best_sentences_within_its_budget(max_chars: int, kept: list[int]) -> None:
+    from assistant.answer import focus
+
+    text = " ".join(FOCUS_SENTENCES)
+    assert len(text) == 152
+    assert focus(text, FOCUS_QUESTION, max_chars) == " ".join(FOCUS_SENTENCES[i] for i in kept)
+
+
+def test_focus_returns_a_passage_that_fits_as_it_is() -> None:
+    from assistant.answer import focus
+
+    text = "Spark pipelines run.  Jobs get tuned."
+    assert focus(text, FOCUS_QUESTION, len(text)) == text
+    # One character less: 20 + 1 and 15 + 1 make 37 > 36, so the second sentence goes.
+    assert focus(text, FOCUS_QUESTION, len(text) - 1) == "Spark pipelines run."
+
+
+def test_focus_cuts_one_overlong_sentence_200_characters_past_the_budget() -> None:
+    from assistant.answer import focus
+
+    long = "Spark pipelines " + "a" * 383 + "."
+    assert len(long) == 400
+    assert focus(long + " Short one.", FOCUS_QUESTION, 50) == long[:250]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from assistant.analytics import ROLE_LABELS, with_article
 from assistant.container import Services
 from assistant.corpus_answers import figures_request, looks_like_posting
 from tests.fakes import ScriptedChat
@@ -111,7 +112,10 @@ def test_stats_and_classify_endpoints(client: TestClient) -> None:
     assert client.get("/api/mismatch", params={"title": "astronaut"}).status_code == 400
 
     checked = client.post("/api/classify", json={"text": ML_POSTING}).json()
-    assert checked["role"] in ("ml_engineer", "mlops_ai_engineer") and checked["why"]
+    assert checked["role"] in ("ml_engineer", "mlops_ai_engineer")
+    # The reason names the role it reads like and what in the text says so.
+    assert f"reads most like {with_article(ROLE_LABELS[checked['role']])} posting (of " in checked["why"]
+    assert "because it asks for" in checked["why"]
     assert {"pytorch", "kubernetes"} <= {s["skill"] for s in checked["skills"]}
     assert len(checked["closest"]) == 3 and checked["article"][0]["kind"] == "article"
     assert abs(sum(r["probability"] for r in checked["roles"]) - 1) < 0.01

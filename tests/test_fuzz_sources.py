@@ -3,6 +3,7 @@ document or a rejection that names the file and line; nothing crashes, nothing i
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import tempfile
@@ -99,3 +100,38 @@ def test_any_json_file_loads_or_says_what_is_wrong(data: bytes) -> None:
         path = Path(folder) / "feed.json"
         path.write_bytes(data)
         _check(path, load_paths([path], max_record_bytes=LIMIT))
+
+
+# Valid records must be read, every one: a loader that refused every row would pass the
+# properties above. Cells hold commas, quotes and line breaks, quoted as CSV writers do.
+CELL = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from([",", '"', "\n"]),
+               min_size=1, max_size=40).filter(str.strip)
+VALID = st.lists(st.tuples(CELL, CELL, st.text("abcdefghij", max_size=10)), min_size=1, max_size=6)
+
+
+@CHECKED
+@given(VALID)
+def test_valid_csv_rows_are_all_read(rows: list[tuple[str, str, str]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "feed.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "title", "description", "company"])
+            writer.writerows([f"r{i}", title, text, company] for i, (title, text, company) in enumerate(rows))
+        loaded = load_paths([path], max_record_bytes=1_000_000)
+        assert loaded.rejections == []
+        assert [(d.doc_id, d.title, d.text, d.company) for d in loaded.documents] == [
+            (f"r{i}", title.strip(), text.strip(), company) for i, (title, text, company) in enumerate(rows)]
+
+
+@CHECKED
+@given(VALID)
+def test_valid_json_records_are_all_read(rows: list[tuple[str, str, str]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "feed.json"
+        path.write_text(json.dumps([{"id": f"r{i}", "title": title, "description": text, "company": company}
+                                    for i, (title, text, company) in enumerate(rows)]), encoding="utf-8")
+        loaded = load_paths([path], max_record_bytes=1_000_000)
+        assert loaded.rejections == []
+        assert [(d.doc_id, d.title, d.text, d.company) for d in loaded.documents] == [
+            (f"r{i}", title.strip(), text.strip(), company) for i, (title, text, company) in enumerate(rows)]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from assistant.embeddings import resolve_model_path
 from assistant.errors import BackendUnavailable
@@ -85,7 +86,7 @@ def test_an_unwritable_models_dir_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_the_runtime_is_a_setting() -> None:
     assert Settings().embedding_runtime == "onnx"
-    with pytest.raises(Exception, match="embedding_runtime"):
+    with pytest.raises(ValidationError, match="embedding_runtime"):
         Settings(embedding_runtime="tensorflow")
 
 

@@ -45,9 +45,12 @@ def test_exact_terms_are_found_and_no_posting_fills_the_results(built: Services)
         retriever = built.retriever(generation)
         hits = retriever.retrieve("Which tool does the author call the industry favorite? SAS", k=5)
         assert any("industry favorite SAS" in h.text for h in hits)
-        many = retriever.retrieve("data scientist statistics and regression duty", k=5)
-        assert sum(h.doc_id == "p2" for h in many) <= 2
-        assert any(h.kind == "article" for h in many)  # the article stays in view
+        # p2 has 30 sections that match; 3 of the 8 places are the article's, 5 remain.
+        many = retriever.retrieve("data scientist statistics and regression duty", k=8)
+        assert sum(h.doc_id == "p2" for h in many) == 2
+        assert sum(h.kind == "article" for h in many) == 3  # the article stays in view
+        article = retriever.retrieve("data scientist statistics and regression duty", k=8, filters={"kind": "article"})
+        assert len(article) == 3  # one document: three places at most
         only = retriever.retrieve("Spark pipelines", k=5, filters={"kind": "posting", "role_family": "data_engineer"})
         assert only and all(h.kind == "posting" and h.role_family == "data_engineer" for h in only)
         typo = retriever.retrieve("wat does a data enginer do with spark", k=5)
@@ -72,7 +75,11 @@ def test_an_answer_citing_nothing_given_is_replaced_by_the_evidence(built: Servi
     chat.enqueue("ML engineers mostly use Google Cloud Vertex AI [9].")
     answer = ask(built, "What skills do ML engineers need?")
     assert "[9]" not in answer.answer and "Vertex" not in answer.answer
-    assert "[1]" in answer.answer or "[2]" in answer.answer
+    # The evidence instead: every citation names a source shown, whose text backs the sentence.
+    shown = {s.n: s for s in answer.sources}
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert cited and cited <= set(shown)
+    assert answer.supports and all(s.evidence in shown[s.source].text for s in answer.supports)
 
 
 def test_the_model_may_decline_and_off_topic_questions_are_declined_without_it(built: Services,

@@ -276,3 +276,71 @@ def test_every_format_names_its_source_by_the_resolved_path(tmp_path: Path, monk
         relative = load(Path("feed") / name).documents[0].source
         absolute = load(tmp_path / "feed" / name).documents[0].source
         assert relative == absolute == str((tmp_path / "feed" / name).resolve())
+
+
+def test_csv_rows_with_fewer_or_more_fields_than_the_header_are_refused(tmp_path: Path) -> None:
+    file = tmp_path / "feed.csv"
+    file.write_text("id,title,description\n1,Data Engineer\n2,Analyst,SQL,extra\n3,ML Engineer,Models.\n",
+                    encoding="utf-8")
+    loaded = load(file)
+    assert [str(r) for r in loaded.rejections] == [
+        f"{file}:2 (row 1): row has 2 fields, the header has 3",
+        f"{file}:3 (row 2): row has 4 fields, the header has 3",
+    ]
+    assert [(d.doc_id, d.title, d.text) for d in loaded.documents] == [("3", "ML Engineer", "Models.")]
+
+
+def test_an_empty_field_falls_through_to_the_next_spelling(tmp_path: Path) -> None:
+    file = write_jsonl(tmp_path / "feed.jsonl", [
+        {"title": "", "job_title": "Data Engineer", "description": None, "text": "Builds pipelines."},
+        {"title": "Analyst", "job_title": "Ignored", "description": "SQL.", "text": "Also kept as extra."},
+    ])
+    first, second = load(file).documents
+    assert (first.title, first.text) == ("Data Engineer", "Builds pipelines.")
+    assert (second.title, second.text) == ("Analyst", "SQL.")  # the first spelling that has a value wins
+    assert second.extra == {"job_title": "Ignored", "text": "Also kept as extra."}
+
+
+def test_csv_edges_empty_file_broken_header_and_rows_after_a_bad_one(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert [(r.where, r.reason) for r in load(empty).rejections] == [(str(empty), "file is empty")]
+    header = tmp_path / "header.csv"
+    header.write_text('"title,description\nDS,fine\n', encoding="utf-8")
+    [rejection] = load(header).rejections
+    assert rejection.where == f"{header}:1" and "never closes" in rejection.reason
+    # Two rows refused one after the other, then rows that are fine: each numbered, all read.
+    rows = tmp_path / "rows.csv"
+    rows.write_text('title,description\n"DS,open\nDE,x\nDA,y,z\nMLE,models\nBA,reports\n', encoding="utf-8")
+    loaded = load(rows)
+    assert [r.where for r in loaded.rejections] == [f"{rows}:2 (row 1)", f"{rows}:4 (row 3)"]
+    assert [d.title for d in loaded.documents] == ["DE", "MLE", "BA"]
+
+
+def test_a_csv_record_at_the_byte_limit_is_read_and_one_byte_more_is_not(tmp_path: Path) -> None:
+    file = tmp_path / "feed.csv"
+    file.write_text("title,description\nDS,12345678\nDE,123456789\nDA,1234\n", encoding="utf-8")  # 10, 11, 6 bytes
+    loaded = load(file, limit=10)
+    assert [d.title for d in loaded.documents] == ["DS", "DA"]  # the row after the refused one is read
+    assert [(r.where, r.reason) for r in loaded.rejections] == [
+        (f"{file}:3 (row 2)", "record is 11 bytes, over the 10-byte limit")]
+
+
+def test_csv_blank_rows_are_skipped_and_rows_are_numbered_past_a_refused_one(tmp_path: Path) -> None:
+    file = tmp_path / "feed.csv"
+    file.write_text('title,description\nDS,a\n\n,\nDE,"open\nDA,y,z\nBA,b\n', encoding="utf-8")
+    loaded = load(file)
+    # Lines 3 and 4 are blank rows, not counted; DE (line 5) is row 2, DA (line 6) row 3.
+    assert [r.where for r in loaded.rejections] == [f"{file}:5 (row 2)", f"{file}:6 (row 3)"]
+    assert [d.title for d in loaded.documents] == ["DS", "BA"]
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("title,description\n\n", encoding="utf-8")
+    assert [(r.where, r.reason) for r in load(header_only).rejections] == [
+        (str(header_only), "file has a header but no rows")]
+
+
+def test_a_csv_file_can_be_read_as_one_kind(tmp_path: Path) -> None:
+    file = tmp_path / "roles.csv"
+    file.write_text("title,description\nData Engineer,Builds pipelines.\n", encoding="utf-8")
+    assert [d.kind for d in load(file).documents] == ["posting"]
+    assert [d.kind for d in load(file, kind="role").documents] == ["role"]
