@@ -32,9 +32,10 @@ def test_chat_page_streams_an_answer_and_its_sources(browser, live: Live) -> Non
     page.keyboard.press("Enter")
     seen = watch_answer(page, live)
     grown = [s for s in seen if not s.startswith(("Searching", "Writing", "Queued"))]
-    # It grew word by word, then came back checked, with the corpus figures after it.
-    assert len(grown) >= 4 and all(live.reply().startswith(s.strip()) for s in grown[:-1]), seen
-    assert grown[-1].startswith(live.reply())
+    # It came a checked sentence at a time (never half a sentence), then whole, with the corpus
+    # figures after it.
+    assert grown and all(live.reply().startswith(s.strip()) and s.strip().endswith("].") for s in grown[:-1]), seen
+    assert grown[0].strip().endswith("].") and grown[-1].startswith(live.reply())
     # Each cited passage is one of this answer's sources, listed first and marked as cited.
     bot = page.locator("[data-testid='bot']").last
     cited = re.findall(r"\[(\d+)\]", live.reply())
