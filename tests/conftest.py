@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -239,6 +239,28 @@ def cli(index_dir: Path, *args: str, check: bool = True, timeout: float = 900,
 
 def cli_json(index_dir: Path, *args: str, settings: dict[str, str] | None = None) -> dict:
     return json.loads(cli(index_dir, *args, "--json", settings=settings).stdout)
+
+
+def kill_refresh_midway(index_dir: Path, batch: Path, settings: dict[str, str], started: Callable[[], bool],
+                        *, wait: float, past: float) -> None:
+    """Run `ingest batch` as a CLI subprocess and SIGKILL it once `started()` says it is
+    writing and `past` seconds more have gone (past the copy of the vectors, into embedding)."""
+    import signal
+
+    refresh = subprocess.Popen([sys.executable, "-m", "assistant", "ingest", str(batch)],
+                               env=_cli_env(index_dir, **settings), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + wait
+        while not started() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(past)
+        assert refresh.poll() is None, "the refresh finished before it could be killed"
+        refresh.send_signal(signal.SIGKILL)
+        refresh.wait(timeout=30)
+    finally:
+        if refresh.poll() is None:
+            refresh.kill()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ Works on `incoming.jsonl` (99 postings), so the index builds in about a minute.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import _cli_env, cli, cli_json, free_port, write_jsonl
+from tests.conftest import _cli_env, cli, cli_json, free_port, kill_refresh_midway, write_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -104,20 +103,8 @@ def test_a_killed_refresh_leaves_the_old_index_whole_and_a_rerun_finishes(server
     hits_before = [h["id"] for h in cli_json(index_dir, "search", query, settings=settings)["results"]]
     lines = feeds["postings"].read_text(encoding="utf-8").splitlines()[:120]
     batch = write_jsonl(tmp_path / "batch.jsonl", [json.loads(line) for line in lines])
-    refresh = subprocess.Popen([sys.executable, "-m", "assistant", "ingest", str(batch)],
-                               env=_cli_env(index_dir, **settings), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while len(list(index_dir.glob("gen-*"))) < 2 and time.monotonic() < deadline:
-            time.sleep(0.5)
-        time.sleep(10)  # past the copy of the vectors, into embedding
-        assert refresh.poll() is None, "the refresh finished before it could be killed"
-        refresh.send_signal(signal.SIGKILL)
-        refresh.wait(timeout=30)
-    finally:
-        if refresh.poll() is None:
-            refresh.kill()
+    kill_refresh_midway(index_dir, batch, settings, lambda: len(list(index_dir.glob("gen-*"))) >= 2,
+                        wait=120, past=10)
     status = cli_json(index_dir, "status", settings=settings)
     assert (status["generation"], status["documents"], status["chunks"]) == (
         before["generation"], before["documents"], before["chunks"])

@@ -11,7 +11,6 @@ the real embedding model.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import _cli_env, cli, cli_json, free_port, write_jsonl
+from tests.conftest import _cli_env, cli, cli_json, free_port, kill_refresh_midway, write_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -127,20 +126,7 @@ def test_a_killed_refresh_leaves_both_servers_on_the_published_generation(shared
     before = cli_json(refresher, "status", settings=settings)
     lines = feeds["postings"].read_text(encoding="utf-8").splitlines()[:150]
     batch = write_jsonl(tmp_path / "batch.jsonl", [json.loads(line) for line in lines])
-    refresh = subprocess.Popen([sys.executable, "-m", "assistant", "ingest", str(batch)],
-                               env=_cli_env(refresher, **settings), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 180
-        while not _writing(shared["url"]) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        time.sleep(8)  # past the copy of the vectors, into embedding
-        assert refresh.poll() is None, "the refresh finished before it could be killed"
-        refresh.send_signal(signal.SIGKILL)
-        refresh.wait(timeout=30)
-    finally:
-        if refresh.poll() is None:
-            refresh.kill()
+    kill_refresh_midway(refresher, batch, settings, lambda: _writing(shared["url"]), wait=180, past=8)
     assert _writing(shared["url"]), "the killed refresh left no trace to clean up"
     for url in servers:
         assert generation_of(url) == before["generation"]
