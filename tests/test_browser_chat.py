@@ -92,6 +92,10 @@ def test_stop_ends_an_answer_and_what_is_typed_meanwhile_is_kept(browser, live: 
     ask(page, "What do ML engineers do?")
     bot = page.locator("[data-testid='bot']").last
     expect(bot).to_contain_text("software engineering skillset", timeout=15_000)
+    # A half-written answer offers nothing to copy or rate; the buttons come once it ends.
+    buttons = page.locator(".message-buttons-left").last
+    for name in ("Copy message", "Like", "Dislike"):
+        expect(buttons.get_by_label(name, exact=True)).to_be_hidden()
     box = page.get_by_placeholder("Ask a question…")
     box.fill("a question typed while the answer streams")
     stop = page.get_by_role("button", name="Stop")
@@ -104,10 +108,16 @@ def test_stop_ends_an_answer_and_what_is_typed_meanwhile_is_kept(browser, live: 
     assert "Stopped: this answer is unfinished" in stopped
     expect(stop).to_be_hidden()
     assert box.input_value() == "a question typed while the answer streams"
+    # Stopped, it may be copied and rated: it says it is unfinished and unchecked.
+    for name in ("Copy message", "Like", "Dislike"):
+        expect(buttons.get_by_label(name, exact=True)).to_be_visible()
     # The model is free again: the next question is answered.
     live.chat.enqueue(SECOND)
     ask(page, FOLLOW_UP)
+    expect(buttons.get_by_label("Like", exact=True)).to_be_hidden()  # the new answer's, while it is written
     watch_answer(page, live)
+    for name in ("Copy message", "Like", "Dislike"):
+        expect(buttons.get_by_label(name, exact=True)).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "chat-after-stop.png"), full_page=True)
     page.close()
 

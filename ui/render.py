@@ -37,6 +37,10 @@ document.addEventListener("click", function (event) {
 </script>"""
 CSS = """
 .answer p { margin: 0 0 0.6em 0; }
+/* A half-written answer has nothing to copy or rate yet. Gradio shows a message's buttons
+   while it streams and only disables its Retry then (Chatbot has no option to hide them),
+   so that disabled button is the mark: hidden, not removed, so nothing moves when they come. */
+.message-buttons:has(button:disabled) { visibility: hidden; }
 a.chip { display: inline-block; min-width: 1.4em; padding: 0 0.35em; margin: 0 1px; border-radius: 0.7em;
   background: var(--color-accent-soft); color: var(--body-text-color); font-size: 0.8em; line-height: 1.5;
   text-align: center; text-decoration: none; vertical-align: 0.1em; border: 1px solid var(--border-color-accent); }
