@@ -4,6 +4,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -245,8 +246,6 @@ def kill_refresh_midway(index_dir: Path, batch: Path, settings: dict[str, str], 
                         *, wait: float, past: float) -> None:
     """Run `ingest batch` as a CLI subprocess and SIGKILL it once `started()` says it is
     writing and `past` seconds more have gone (past the copy of the vectors, into embedding)."""
-    import signal
-
     refresh = subprocess.Popen([sys.executable, "-m", "assistant", "ingest", str(batch)],
                                env=_cli_env(index_dir, **settings), stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
