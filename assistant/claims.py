@@ -189,8 +189,11 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
             for a, b in zip(sentences, sentences[1:], strict=False)]
         for window, shown in windows:
             coverage = _coverage(words, f"{window} {label}")
-            roles_here = set(roles_named(shown)) or set(roles_named(window))
-            if source.kind != "article" and source.role and source.role != "other":
+            # A role note's or posting's sentence that names no role is about its own role;
+            # only the article, which moves between roles, lends a neighbour's.
+            own_role = source.kind != "article" and source.role and source.role != "other"
+            roles_here = set(roles_named(shown)) or (set() if own_role else set(roles_named(window)))
+            if own_role:
                 roles_here.add(source.role)
             role_problem = ""
             if claimed_roles:

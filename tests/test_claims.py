@@ -88,6 +88,23 @@ def test_a_two_sided_source_sentence_quoted_as_it_is_is_kept() -> None:
                 if s.status == "supported"]
 
 
+def test_a_role_note_sentence_that_names_no_role_is_about_the_note_s_role_not_its_neighbour_s() -> None:
+    note = Source(1, "role-note#0", "Machine Learning Engineer (role note)", "role", "ml_engineer", "",
+                  "Machine Learning Engineer (role note)\nMany roles specialise in deep learning for computer "
+                  "vision, NLP, search or recommendations, usually with PyTorch or TensorFlow. Machine learning "
+                  "engineers do need statistics, but they are rarely the ones designing studies; that is more "
+                  "typical of data scientists.", 0.5)
+    question = "Who tends to do more computer vision and NLP work, data scientists or ML engineers?"
+    swapped = check_answer("Data scientists tend to do more computer vision and NLP work [1].", [note], question)
+    # The swap is taken back; what stands in its place is the note's own sentence.
+    assert [why for _, why in swapped.dropped] == ["role: says data_scientist where the source says ml_engineer"]
+    assert [s.status for s in swapped.supports] == ["replaced"]
+    assert swapped.text.startswith("Many roles specialise in deep learning") and "Data scientists" not in swapped.text
+    right = check_answer("ML engineer roles often specialise in deep learning for computer vision and NLP [1].",
+                         [note], question)
+    assert [(s.status, s.source) for s in right.supports] == [("supported", 1)]
+
+
 def test_the_same_claim_said_twice_is_kept_once() -> None:
     twice = ("A data scientist is often required to have a stronger mathematical background [1]. "
              "Data scientists are often required to have a stronger mathematical background [1].")
