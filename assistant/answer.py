@@ -294,6 +294,8 @@ def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences
             sentence = sentence.strip(" -•*\t")
             if len(content_terms(sentence)) < 3 or "?" in sentence or is_instruction(sentence) or META.search(sentence):
                 continue
+            if sentence[:1].islower():  # a piece of a sentence the posting's layout broke
+                continue
             if len(content_terms(without_roles(sentence))) < 2:  # a title line: "Data Scientist/ML Engineer"
                 continue
             candidates.append((source.n, position, sentence))

@@ -45,6 +45,7 @@ _NOT_COVERED = re.compile(
     r"\b(does|do|did)\s*(not|n[’']t)\s+(mention|say|cover|discuss|specify|state|address|provide|give|name)\b|"
     r"\bno\s+(information|mention|details?)\b|\bnot\s+(mentioned|stated|specified|covered|provided)\b", re.I)
 _MARKER = re.compile(r"illustrative sample", re.I)
+_FIRST_PERSON = re.compile(r"\b(I|I[’']m|I[’']ve|[Mm]y|[Mm]e|[Mm]ine|[Mm]yself)\b")
 
 
 def only_says_not_covered(text: str) -> bool:
@@ -402,7 +403,12 @@ def answers_the_question(checked: Checked, question: str,
     if wanted is not None:
         kind, fact = wanted
         asked = {w.lower() for w in re.findall(r"\w+", question)}
-        found = [m.group(0) for m in fact.finditer(said) if m.group(0).lower() not in asked]
+        # The author writes in the first person: a fact about them ("a Fortune 50 company")
+        # comes from a sentence that says "I", not from one about cloud services that names
+        # Amazon.
+        about = [s for s in checked.supports if not about_author(question) or _FIRST_PERSON.search(s.evidence)]
+        found = [m.group(0) for s in about for m in fact.finditer(_CITATION.sub("", s.sentence))
+                 if m.group(0).lower() not in asked]
         if not found:
             return _declined(checked, f"the question asks for {kind} and the sources give none")
     return checked

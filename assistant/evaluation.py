@@ -11,6 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from assistant.answer import content_terms
 from assistant.claims import check_answer
 from assistant.errors import CorpusError
 from assistant.pipeline import Assistant
@@ -51,6 +52,22 @@ def evidence_rank(hits: list[Hit], phrases: list[str]) -> int | None:
     return None
 
 
+# A sentence rests on an expected evidence phrase when it has this share of its words.
+ON_EVIDENCE = 0.5
+
+
+def on_evidence(sentence: str, phrases: list[str]) -> bool:
+    """Whether a sentence says what one of the expected evidence phrases says, word stems
+    compared so a paraphrase counts ("definitions vary" for "These definitions really do
+    vary quite a bit")."""
+    said = {w[:5] for w in content_terms(sentence)}
+    for phrase in phrases:
+        wanted = {w[:5] for w in content_terms(phrase)}
+        if wanted and len(wanted & said) / len(wanted) >= ON_EVIDENCE:
+            return True
+    return False
+
+
 def _share(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 3) if flags else None
 
@@ -79,6 +96,13 @@ def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -
         checked = check_answer(answer.answer, answer.sources, record["question"]) if not answer.declined else None
         sentences = len(answer_sentences(answer.answer)) if checked else 0
         roles = record.get("roles") or []
+        # Padding a careful reader skips ("Cboe Global Markets is an Equal Opportunity
+        # Employer" under a question about job titles): sentences that are none of the
+        # expected evidence. The figures of a comparison are stated by code, not judged here.
+        phrases = record.get("evidence") or []
+        kinds = {s.n: s.kind for s in answer.sources}
+        judged = [s.sentence for s in answer.supports if kinds.get(s.source) != "figures"] if phrases else []
+        on = [on_evidence(sentence, phrases) for sentence in judged]
         rows.append({
             "id": record["id"],
             "category": record.get("category", ""),
@@ -102,6 +126,9 @@ def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -
             "roles": roles,
             "both_sides": (not answer.declined and set(roles) <= set(roles_named(answer.answer))) if roles else None,
             "query": answer.query,
+            "evidence_in_answer": (any(on) and not answer.declined) if phrases and not refuse else None,
+            "off_evidence": on.count(False),
+            "judged_sentences": len(on),
         })
     return summarize(rows, k=k, backend=assistant.backend)
 
@@ -126,6 +153,10 @@ def summarize(rows: list[dict[str, Any]], *, k: int, backend: str) -> dict[str, 
         "wrong_claim_ids": [r["id"] for r in rows if r.get("wrong_claims")],
         "supported_sentence_rate": round(sum(r.get("supported", 0) for r in rows)
                                          / max(1, sum(r.get("sentences", 0) for r in rows)), 3),
+        "evidence_in_answer": _share([r["evidence_in_answer"] for r in rows if r.get("evidence_in_answer") is not None]),
+        "sentences_off_evidence": round(sum(r.get("off_evidence", 0) for r in rows)
+                                        / max(1, sum(r.get("judged_sentences", 0) for r in rows)), 3),
+        "no_evidence_in_answer": [r["id"] for r in rows if r.get("evidence_in_answer") is False],
         "model_sentences_dropped": sum(len(r.get("model_dropped") or []) for r in rows),
         "unanswerable_declined": _share([r["declined"] for r in rows if r["refuse"]]),
         "answerable_declined": _share([r["declined"] for r in rows if not r["refuse"]]),

@@ -21,6 +21,7 @@ from assistant.answer import (
     build_messages,
     check_citations,
     condense,
+    content_terms,
     core_prefix,
     extractive_answer,
     is_decline,
@@ -41,6 +42,7 @@ from assistant.events import Event, stated
 from assistant.injection import drop_obeyed, strip_instructions
 from assistant.llm import ChatModel, Sampling
 from assistant.retrieval import about_postings
+from assistant.roles import without_roles
 from assistant.sentences import answer_sentences
 from assistant.types import Hit, Retriever
 
@@ -59,9 +61,11 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
             return Checked("")
         return answers_the_question(check_answer(candidate, sources, question), question, skills_in)
 
-    if is_decline(text) or only_says_not_covered(text):
-        return Checked("", [], [(text, "the model declined")])
-    checked = checked_answer(text)
+    # A small model declines questions its sources do answer ("Does the author give a
+    # precise definition?"), so its decline is a claim like any other: the retrieved
+    # sentences are tried, under the same checks, before the answer is a decline.
+    declined = is_decline(text) or only_says_not_covered(text)
+    checked = Checked("", [], [(text, "the model declined")]) if declined else checked_answer(text)
     evidence = evidence if evidence is not None else sources
     if not checked.supports:
         # A comparison falls back to one source sentence per role; any other question to
@@ -69,9 +73,25 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
         fallback = answers_the_question(complete_comparison(Checked(""), question, evidence), question, skills_in)
         fallback = fallback if fallback.supports else checked_answer(extractive_answer(
             query or question, answerable_from(question, evidence), closeness=closeness, skills_in=skills_in))
+        if declined and not _takes_up(question, fallback):
+            # Over the model's own decline only a sentence plainly on the question stands:
+            # "Does the article cover remote work?" is not answered by "... complete their work".
+            fallback = Checked("", [], fallback.dropped)
         checked = Checked(fallback.text, fallback.supports, checked.dropped + fallback.dropped)
     # The other side of a comparison may come from any source given (the whole article).
     return complete_comparison(checked, question, sources) if checked.supports else checked
+
+
+# The words of the question a sentence must share to answer it over the model's decline.
+MIN_SHARED_OVER_DECLINE = 2
+
+
+def _takes_up(question: str, checked: Checked) -> bool:
+    """Whether a source sentence the answer rests on shares enough of the question's own
+    words (roles aside: they are in most sentences), stems compared."""
+    asked = {t[:5] for t in content_terms(without_roles(question))}
+    return any(len(asked & {t[:5] for t in content_terms(without_roles(s.evidence))}) >= MIN_SHARED_OVER_DECLINE
+               for s in checked.supports)
 
 
 @dataclass
@@ -204,8 +224,11 @@ class Assistant:
         streamed = yield from self._tokens(chat, build_core_messages(asked, core, extra, history), timings, retrieved,
                                            self._backed(given, pool, asked), sampling)
         text, _ = check_citations(streamed, len(given))
+        # A question about the author falls back to the whole article: retrieval can miss
+        # the one aside that answers it ("Is the writer job hunting?").
+        article = core if about_author(asked) else shown
         checked = grounded(drop_obeyed(text, [s.text for s in given], asked), pool, asked, query, self.skills_in,
-                           evidence=[*shown, *retrieved_postings], closeness=self.closeness)
+                           evidence=[*article, *retrieved_postings], closeness=self.closeness)
         cited = {s.source for s in checked.supports} | {int(n) for n in re.findall(r"\[(\d+)\]", checked.text)}
         sources = sorted({s.n: s for s in [*shown, *extra, *(s for s in pool if s.n in cited)]}.values(),
                          key=lambda s: s.n)

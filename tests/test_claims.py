@@ -189,11 +189,18 @@ def test_a_comparison_that_gives_one_side_gets_the_other_from_the_sources() -> N
     ("Does the author recommend learning Rust?",
      "It is an absolute must for an ML engineer to have a software engineering skillset [2].", False),
     ("What does the Tala posting pay?", "The Tala posting pays $125,000 – $140,000 per year [5].", True),
+    # The author's employer is in a sentence that says "I", not in one that lists cloud vendors.
+    ("The Fortune 50 company the author works at — that's Amazon, right?",
+     "It’s common for a company to ask that an ML engineer understand cloud services like Amazon Web Services (AWS), "
+     "Google Cloud Platform (GCP), or Microsoft Azure [6].", False),
+    ("Which company does the author work for?",
+     "I’m a principal machine learning (ML) engineer at a Fortune 50 company [4].", True),
     ("Do ML engineers need software engineering?",
      "It is an absolute must for an ML engineer to have a software engineering skillset [2].", True),
 ])
 def test_answers_that_do_not_take_up_the_question_are_declined(question: str, answer: str, answered: bool) -> None:
-    checked = answers_the_question(check_answer(answer, SOURCES, question), question, skills_in)
+    checked = answers_the_question(check_answer(answer, [*SOURCES, article(6, "Amazon Web Services")], question),
+                                   question, skills_in)
     assert bool(checked.supports) is answered, checked.dropped
 
 
@@ -228,6 +235,17 @@ def test_an_answer_saying_the_sources_do_not_cover_it_is_a_decline() -> None:
                                                    "the model declined")]
 
 
+def test_a_model_decline_gives_way_to_a_source_sentence_plainly_on_the_question() -> None:
+    definition = article(7, "difficult to nail down a precise definition")
+    question = "Does the author give a precise definition of the ML engineer role?"
+    answered = grounded("I can't answer that from the article and the job postings I have.", [definition], question)
+    assert answered.supports and {s.status for s in answered.supports} == {"supported"}
+    assert "difficult to nail down a precise definition" in answered.text
+    # One shared word ("work") is not enough to overrule the model.
+    said = grounded("I can't answer that.", [DS], "Does the article cover remote work?")
+    assert not said.supports
+
+
 def test_grounded_falls_back_to_checked_evidence_and_declines_when_nothing_is_backed() -> None:
     invented = grounded("The author is 45 years old [4].", SOURCES, "How old is the author?")
     assert not invented.supports and any("45" in sentence for sentence, _ in invented.dropped)
@@ -242,6 +260,14 @@ def test_sentences_are_split_by_a_splitter_that_knows_eg() -> None:
     assert answer_sentences("Python is needed. [1] So is Java [2].") == ["Python is needed. [1] ", "So is Java [2]."]
     hostile = "Apply now ![pixel](http://x/t.png) or visit www.x.example today [17]. Python [1]."
     assert answer_sentences(hostile) == [hostile[:-11], "Python [1]."]
+
+
+def test_extractive_answers_skip_pieces_of_sentences_a_posting_s_layout_broke() -> None:
+    broken = Source(1, "p#0", "ML Engineer", "posting", "ml_engineer", "Acme",
+                    "ML Engineer at Acme\nWe will mentor\nyou and allow you to grow in areas of software engineering.\n"
+                    "Software engineering practice matters here: code review and testing.", 0.5)
+    answer = extractive_answer("Is software engineering important?", [broken])
+    assert "you and allow you" not in answer and "Software engineering practice matters" in answer
 
 
 def test_extractive_answers_skip_sentences_about_the_text_itself() -> None:
