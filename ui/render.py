@@ -21,10 +21,11 @@ _SOURCES_BLOCK = re.compile(r"<details class=\"msg-sources\".*?</details>\s*</di
 _TAG = re.compile(r"<[^>]+>")
 _TABLE = re.compile(r'<table class="figures">.*?</table>(<p class="to-compare">.*?</p>)?', re.S)
 
-# Clicking a chip opens its passage (and the sources around it) and brings it into view.
+# Clicking a chip (or a link to a passage, as the Compare tab's example postings are) opens
+# its passage (and the sources around it) and brings it into view.
 CHIP_SCRIPT = """<script>
 document.addEventListener("click", function (event) {
-  var chip = event.target.closest && event.target.closest("a.chip");
+  var chip = event.target.closest && event.target.closest("a.chip, a.to-passage");
   if (!chip) return;
   var passage = document.getElementById(chip.getAttribute("href").slice(1));
   if (!passage) return;
@@ -77,6 +78,8 @@ table.figures th, table.figures td { overflow-wrap: normal; word-break: normal; 
 .heat-map th[scope=row] { text-align: left; position: sticky; left: 0; background: var(--background-fill-primary); }
 .compare-notes th, .compare-notes td { white-space: nowrap; }
 .compare-notes td:last-child { white-space: normal; min-width: 16em; }
+/* One example posting a line, set apart: their titles have commas of their own. */
+.compare-notes a.to-passage { display: inline-block; margin-bottom: 0.4em; }
 .sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
 .sources summary { cursor: pointer; }
 .sources .text { white-space: pre-wrap; font-size: 0.9em; }
@@ -116,10 +119,11 @@ def source_note(source: Source) -> str:
 
 
 def passage_html(heading: str, note: str, text: str, *, marks: Sequence[str] = (), anchor: str = "",
-                 cited: bool = False) -> str:
+                 cited: bool = False, titled: bool = True) -> str:
     """One folded passage: heading and note in the summary, the text (without its title
-    line) inside, with the `marks` (sentences that back an answer) highlighted."""
-    body = text.partition("\n")[2] or text
+    line, when it is `titled` as a chunk is) inside, with the `marks` (sentences that back
+    an answer) highlighted."""
+    body = (text.partition("\n")[2] or text) if titled else text
     classes = "src cited" if cited else "src"
     ident = f' id="{html.escape(anchor)}"' if anchor else ""
     return (f'<details class="{classes}"{ident}><summary>{html.escape(heading)} '
