@@ -245,10 +245,11 @@ def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: b
         return f'<a class="to-passage" href="#{anchor}">{_md(posting_heading(posting))}</a>'
 
     scope = "the chosen skills" if explicit else "every skill in the taxonomy"
+    no_skill = "None of the chosen skills" if explicit else "No skill in the taxonomy"
     for more, less, contrasts in ((a, b, comparison["a_over_b"]), (b, a, comparison["b_over_a"])):
         lines.append(f"### Asked for more by {_md(more)} than {_md(less)} postings")
         if not contrasts:
-            lines.append(f"None of {scope} has a 95% interval of the difference above zero.")
+            lines.append(f"{no_skill} has a 95% interval of the difference above zero.")
             continue
         rows = [f"| Skill | {_md(more)} | {_md(less)} | Difference, points (95% interval) | Examples |",
                 "|---|---|---|---|---|"]
