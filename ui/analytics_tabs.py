@@ -115,20 +115,33 @@ def shown_table(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def column_widths(shown: pd.DataFrame) -> list[str | int]:
+    """Shares of the table's width for up to two roles. Left to size itself, the skill column
+    takes two thirds of a phone's width and pushes the second role out of sight; at these a
+    390 px phone fits "scientist" and skill words of up to twelve letters unbroken. More roles
+    than two scroll sideways anyway."""
+    roles = len(shown.columns) - 1
+    return ["38%", *[f"{62 // roles}%"] * roles] if 0 < roles <= 2 else []
+
+
 def skills_chart(bars: pd.DataFrame, order: Sequence[str]) -> alt.Chart:
     """Grouped horizontal bars: one row per skill (in `order`), one bar per role in its own
     colour. Horizontal, so long skill names stay readable on a phone."""
     roles = list(dict.fromkeys(bars["role"]))
     colours = alt.Scale(domain=roles, range=[ROLE_COLORS.get(r, "#888888") for r in roles])
-    return alt.Chart(bars).mark_bar(cornerRadiusEnd=2).encode(
+    # The legend starts where the bars do, so on a phone a row of roles runs off the right
+    # edge: one role a line. Three ticks, as the labels of five run together there. Opaque
+    # bars (the page's theme fades them) and no white backdrop, so both stand out in dark mode.
+    return alt.Chart(bars).mark_bar(cornerRadiusEnd=2, opacity=1).encode(
         y=alt.Y("name:N", sort=list(order), title=None, axis=alt.Axis(labelLimit=150)),
         yOffset=alt.YOffset("role:N", sort=roles),
-        x=alt.X("share:Q", title="Share of postings (%)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("role:N", scale=colours, title=None, legend=alt.Legend(orient="top")),
+        x=alt.X("share:Q", title="Share of postings (%)", scale=alt.Scale(domain=[0, 100]),
+                axis=alt.Axis(values=[0, 50, 100])),
+        color=alt.Color("role:N", scale=colours, title=None, legend=alt.Legend(orient="top", direction="vertical")),
         tooltip=[alt.Tooltip("name:N", title="Skill"), alt.Tooltip("role:N", title="Role"),
                  alt.Tooltip("share:Q", title="Share (%)"), alt.Tooltip("count:Q", title="Postings"),
                  alt.Tooltip("n:Q", title="of")],
-    ).properties(width=720, height=max(160, 16 * len(bars) + 40))
+    ).properties(width=720, height=max(160, 16 * len(bars) + 40), background="transparent")
 
 
 def chart_value(chart: alt.Chart) -> AltairPlotData:
@@ -273,7 +286,7 @@ def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: b
 
 
 def compare_outputs(served: ServedIndex, roles: Sequence[str] | None, skills: Sequence[str] | None,
-                    view: View) -> tuple[AltairPlotData | None, pd.DataFrame | None, str | None, str, list[str]]:
+                    view: View) -> tuple[AltairPlotData | None, gr.Dataframe | None, str | None, str, list[str]]:
     """What the Compare tab shows: chart, table, CSV, notes and the bars' order, or the
     reason there are none."""
     try:
@@ -281,7 +294,8 @@ def compare_outputs(served: ServedIndex, roles: Sequence[str] | None, skills: Se
     except AssistantError as exc:
         return None, None, None, f"**Cannot compare:** {_md(str(exc))}", []
     chart = chart_value(skills_chart(result.bars, result.order))
-    return chart, shown_table(result.table), str(result.csv), result.notes, result.order
+    shown = shown_table(result.table)
+    return chart, gr.Dataframe(shown, column_widths=column_widths(shown)), str(result.csv), result.notes, result.order
 
 
 def posting_check(served: ServedIndex, text: str) -> CheckView:
