@@ -141,3 +141,76 @@ def watch_answer(scope, live: Live, timeout_s: float = 30) -> list[str]:  # type
 
 def no_sideways_scroll(page) -> bool:  # type: ignore[no-untyped-def]
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+# Colours as the page paints them, whatever CSS syntax they are computed in (color-mix() comes
+# back as color(srgb …)): each is drawn on a one-pixel canvas and read back as RGBA.
+_COLOUR_JS = """
+const rgba = (css) => {
+  const ctx = Object.assign(document.createElement("canvas"), {width: 1, height: 1}).getContext("2d");
+  ctx.fillStyle = css; ctx.fillRect(0, 0, 1, 1);
+  const [r, g, b, a] = ctx.getImageData(0, 0, 1, 1).data;
+  return [r, g, b, a / 255];
+};
+const over = ([r, g, b, a], [R, G, B]) => [r * a + R * (1 - a), g * a + G * (1 - a), b * a + B * (1 - a)];
+// What an element is painted on: its ancestors' backgrounds, from the first opaque one down.
+const backdrop = (el) => {
+  const layers = [];
+  for (let node = el; node; node = node.parentElement) {
+    const layer = rgba(getComputedStyle(node).backgroundColor);
+    layers.push(layer);
+    if (layer[3] === 1) break;
+  }
+  return layers.reverse().reduce((under, layer) => over(layer, under), [255, 255, 255]);
+};
+const luminance = (rgb) => {
+  const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+const contrast = (x, y) => {
+  const [a, b] = [luminance(x), luminance(y)].sort((p, q) => q - p);
+  return (a + 0.05) / (b + 0.05);
+};
+"""
+
+
+def contrast(locator, what: str = "text") -> float:  # type: ignore[no-untyped-def]
+    """The WCAG contrast of an element's text (what="text"), or of its own background (a bar,
+    what="fill"), against what it is painted on; the element's opacity counts."""
+    return locator.evaluate(f"""(el, what) => {{ {_COLOUR_JS}
+        const style = getComputedStyle(el);
+        const own = rgba(what === "text" ? style.color : style.backgroundColor);
+        own[3] *= Number(style.opacity);
+        const under = backdrop(what === "text" ? el : el.parentElement);
+        return contrast(over(own, under), under);
+    }}""", what)
+
+
+def chart_colours(chart) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """How a chart's canvas reads on its block: the contrast of its commonest colour (its
+    backdrop: 1 when transparent or themed), the lowest of its bars' colours (each colour
+    with saturation drawn over 1% of it) and how many those are, and its highest text."""
+    return chart.locator("canvas").first.evaluate(f"""(canvas) => {{ {_COLOUR_JS}
+        const under = backdrop(canvas.parentElement);
+        const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        const counts = new Map();
+        for (let i = 0; i < data.length; i += 4) {{
+          const key = over([data[i], data[i + 1], data[i + 2], data[i + 3] / 255], under).map(Math.round).join();
+          counts.set(key, (counts.get(key) || 0) + 1);
+        }}
+        const colours = [...counts].sort((x, y) => y[1] - x[1]).map(([key, n]) => [key.split(",").map(Number), n]);
+        const saturated = ([r, g, b]) => Math.max(r, g, b) - Math.min(r, g, b) >= 60;
+        const bars = colours.filter(([c, n]) => saturated(c) && n >= data.length / 400).map(([c]) => contrast(c, under));
+        const grey = colours.filter(([c]) => !saturated(c)).map(([c]) => contrast(c, under));
+        return {{backdrop: contrast(colours[0][0], under), bars: Math.min(...bars), bar_colours: bars.length,
+                 text: Math.max(...grey)}};
+    }}""")
+
+
+def cells_past_their_block(page, selector: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The table cells under `selector` that end right of their block: hidden unless scrolled to."""
+    return page.evaluate("""(selector) => [...document.querySelectorAll(selector)].filter((cell) => {
+        const block = cell.closest(".block, [data-testid='bot']").getBoundingClientRect();
+        const box = cell.getBoundingClientRect();
+        return box.width > 0 && box.right > block.right + 1;
+    }).map((cell) => cell.innerText.trim().slice(0, 40))""", selector)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import html
 import re
-
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,19 +12,24 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.analytics import ROLE_LABELS, StatsError
+from assistant.analytics import StatsError
 from assistant.container import Services, build_services
 from assistant.figures import stats_json
+from assistant.mismatch import read_postings
 from assistant.settings import Settings
 from tests.conftest import build_index, posting
 from tests.fakes import HashingEmbedder, ScriptedChat
+from tests.test_mismatch import ML
+from tests.test_mismatch import _corpus as hand_counted
 from ui.analytics_tabs import (
     ROLE_COLORS,
     TOP_SKILLS,
     check_outputs,
     compare_outputs,
     compare_roles,
+    mismatch_markdown,
     posting_check,
+    posting_heading,
     shown_table,
     skills_chart,
 )
@@ -101,6 +106,22 @@ def test_two_roles_get_the_skills_that_separate_them_with_the_statistic(served: 
     assert f"{example.title} · {example.company}".replace("-", "\\-").replace(".", "\\.") in notes
     assert first["examples"][0] not in notes
     assert "Approximate" not in notes  # the sample index has its document table
+
+
+def test_example_postings_open_to_their_whole_text_listed_once(served: ServedIndex) -> None:
+    notes = compare_roles(served, ["ml_engineer", "data_scientist"]).notes
+    anchors = re.findall(r'<a class="to-passage" href="#(compare-example-\d+)">', notes)
+    assert anchors and all(notes.count(f'id="{a}"') == 1 for a in anchors)
+    assert notes.count('<details class="src"') == len(set(anchors))  # a posting named twice is listed once
+    first = next(p for p in served.corpus().profiles if posting_heading(p).replace("-", "\\-") in notes)
+    # Its whole text, from its first line: a posting's text has no title line to leave out.
+    assert html.escape(first.text.splitlines()[0]).replace("\n", "&#10;") in notes
+
+
+def test_postings_that_read_like_another_role_open_to_their_text(served: ServedIndex) -> None:
+    shown = mismatch_markdown(read_postings(hand_counted()), served)
+    assert shown.count('<details class="src">') == 1 and "Data Scientist · Co d10" in shown
+    assert "titled Data scientist, reads like ML engineer" in shown and ML in shown
 
 
 def test_chosen_skills_and_categories(served: ServedIndex) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from assistant.settings import REPO_ROOT
 from tests.browser_support import (
     ADMIN_TOKEN,
     ARTIFACTS,
@@ -206,6 +207,30 @@ def test_compare_roles_shows_a_chart_a_table_and_a_csv(browser, live: Live) -> N
     assert canvas["height"] >= 15 * 2 * 16, canvas  # 15 skills, two bars each
     page.screenshot(path=str(ARTIFACTS / "compare-roles-phone.png"), full_page=True)
     page.close()
+
+
+def test_an_example_posting_in_compare_opens_to_its_text(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+    samples = [json.loads(line) for line in (REPO_ROOT / "corpus" / "samples" / "postings.jsonl").open(encoding="utf-8")]
+    for width, scheme in ((1280, "light"), (390, "light"), (1280, "dark"), (390, "dark")):
+        page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
+        page.goto(live.url + "/")
+        page.get_by_role("tab", name="Compare").click()
+        example = page.locator(".compare-notes a.to-passage").first
+        expect(example).to_be_visible(timeout=20_000)
+        name = example.inner_text()
+        title, _, company = name.partition(" · ")
+        record = next(r for r in samples if r["title"] == title and r["company"] == company)
+        example.click()
+        # The posting opens below the tables, in view, its text a reader can read.
+        posting = page.locator(".compare-notes details.src[open]")
+        expect(posting).to_have_count(1)
+        expect(posting.locator("summary")).to_contain_text(name)
+        body = record["description"].splitlines()[2][:80]
+        expect(posting.locator(".text")).to_contain_text(body)
+        expect(posting.locator(".text")).to_be_in_viewport()
+        assert no_sideways_scroll(page)
+        page.screenshot(path=str(ARTIFACTS / f"compare-example-{width}-{scheme}.png"), full_page=True)
+        page.close()
 
 
 def test_gradio_client_calls_the_chat_like_the_readme_shows(live: Live) -> None:

@@ -9,7 +9,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import ARTIFACTS, QUESTION, REPLY, Live, no_sideways_scroll, watch_answer
+from tests.browser_support import (
+    ARTIFACTS,
+    QUESTION,
+    REPLY,
+    Live,
+    cells_past_their_block,
+    chart_colours,
+    contrast,
+    no_sideways_scroll,
+    watch_answer,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -136,12 +146,17 @@ def test_a_figures_answer_shows_its_table(browser, live: Live) -> None:  # type:
     # skill tested is accounted for (false discovery rate 5%).
     assert table.locator("tbody tr").first.inner_text().startswith("Machine learning") and "pts for" in table.inner_text()
     page.screenshot(path=str(ARTIFACTS / "chat-figures.png"), full_page=True)
-    # On a phone the table scrolls inside the message; its words are not broken letter by letter.
+    # On a phone every column fits the message, its words not broken letter by letter, and
+    # its secondary text (caption, sources line) and bars still stand out.
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(500)
     first_cell = table.locator("tbody tr").first.locator("td").first.bounding_box()
     assert first_cell is not None and first_cell["height"] < 30, first_cell  # "Machine learning" on one line
     assert no_sideways_scroll(page)
+    assert cells_past_their_block(page, "table.figures caption, table.figures th, table.figures td") == []
+    assert table.evaluate("(t) => t.scrollWidth <= t.clientWidth + 1")
+    assert_figures_stand_out(page)
+    table.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "chat-figures-phone.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
     # Its link opens the whole page on the Compare tab, with the same two roles compared.
@@ -153,6 +168,40 @@ def test_a_figures_answer_shows_its_table(browser, live: Live) -> None:  # type:
     expect(compare.get_by_role("tab", name="Compare", selected=True)).to_be_visible()
     compare.screenshot(path=str(ARTIFACTS / "compare-from-link.png"), full_page=True)
     compare.close()
+    page.close()
+
+
+def assert_figures_stand_out(page) -> None:  # type: ignore[no-untyped-def]
+    """The latest answer's table caption and sources line pass WCAG AA (4.5:1) and its bars
+    the 3:1 asked of graphics, against the message they are drawn on."""
+    bot = page.locator("[data-testid='bot']").last
+    for part in ("table.figures caption", "details.msg-sources > summary"):
+        ratio = contrast(bot.locator(part).first)
+        assert ratio >= 4.5, (part, round(ratio, 2))
+    ratio = contrast(bot.locator("table.figures .bar").first, "fill")
+    assert ratio >= 3, ("bar", round(ratio, 2))
+
+
+def test_figures_stand_out_in_dark_mode(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    page.goto(live.url + "/")
+    page.wait_for_function("document.body.classList.contains('dark')", timeout=10_000)  # it follows the reader's scheme
+    live.chat.enqueue("The article says ML engineers need machine learning [{n:=machine}].")
+    ask(page, "Which skills separate ML engineers from data scientists?")
+    table = page.locator("[data-testid='bot']").last.locator("table.figures")
+    expect(table).to_be_visible(timeout=30_000)
+    assert_figures_stand_out(page)
+    table.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "chat-figures-phone-dark.png"), full_page=True)
+    # The Compare chart: no white backdrop behind light labels, bars that stand out, text that reads.
+    page.get_by_role("tab", name="Compare").click()
+    chart = page.locator(".vega-embed").first
+    expect(chart.locator("canvas")).to_be_visible(timeout=20_000)
+    page.wait_for_timeout(800)
+    colours = chart_colours(chart)
+    assert colours["backdrop"] < 1.1 and colours["bar_colours"] >= 2 and colours["bars"] >= 3 \
+        and colours["text"] >= 4.5, colours
+    page.screenshot(path=str(ARTIFACTS / "tab-compare-390-dark.png"), full_page=True)
     page.close()
 
 
@@ -182,6 +231,10 @@ def test_every_tab_reads_without_internal_ids(browser, live: Live, width: int) -
         visible = page.locator("body").inner_text()
         assert not INTERNAL.search(visible), (tab, INTERNAL.search(visible).group(0))
         name = tab.lower().replace(" ", "-")
+        if tab == "Compare":
+            # Every column of both tables in view, none behind a sideways scroll.
+            page.wait_for_timeout(500)
+            assert cells_past_their_block(page, "table.header-table th, .compare-notes th, .compare-notes td") == []
         page.screenshot(path=str(ARTIFACTS / f"tab-{name}-{width}.png"), full_page=True)
         assert no_sideways_scroll(page), tab
     page.close()

@@ -67,7 +67,8 @@ def test_a_figures_answer_gets_a_table_of_the_shares_that_reads_back_as_its_text
     two = figures_table_html(corpus, ["ml_engineer", "data_scientist"])
     rows = re.findall(r"<tr><td>([^<]+)</td>.*?</tr>", two)
     assert rows == ["Kubernetes", "Statistics"]  # what separates them, each direction
-    assert "<th>ML engineer <small>n=10</small></th><th>Data scientist <small>n=10</small></th>" in two
+    assert ('<th class="share">ML engineer <small>n=10</small></th>'
+            '<th class="share">Data scientist <small>n=10</small></th>') in two
     kubernetes = two[two.index("<td>Kubernetes"):two.index("</tr>", two.index("<td>Kubernetes"))]
     assert re.findall(r'class="value">(\d+%)', kubernetes) == ["80%", "10%"] and "+70 pts for ML engineer" in kubernetes
     statistics = two[two.index("<td>Statistics"):]

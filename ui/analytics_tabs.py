@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +23,7 @@ import gradio as gr
 import pandas as pd
 from gradio.components.plot import AltairPlotData
 
-from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, StatsError, resolve_roles
+from assistant.analytics import MIN_ROLE_POSTINGS, ROLE_LABELS, Profile, StatsError, resolve_roles
 from assistant.answer import Source
 from assistant.corpus_answerer import PostingCheck
 from assistant.errors import AssistantError
@@ -31,7 +31,7 @@ from assistant.figures import stats_json
 from assistant.mismatch import MIN_CANDIDATE_POSTINGS, UNCLEAR, Mismatch, readings
 from assistant.roles import ROLE_FAMILIES
 from assistant.skills import CATEGORIES
-from ui.render import role_label, sources_html
+from ui.render import KIND_LABELS, passage_html, role_label, sources_html
 from ui.served import ServedIndex
 
 View = Literal["skills", "categories"]
@@ -96,9 +96,9 @@ def compare_roles(served: ServedIndex, roles: Sequence[str], skills: Sequence[st
          for name, by_role in rows],
         columns=[first, *(f"{role_label(r)} {c}" for r in chosen_roles for c in ("%", "count", "n"))],
     )
-    titles = {p.doc_id: f"{p.title} · {p.company}" if p.company else p.title for p in corpus.profiles}
+    postings = {p.doc_id: p for p in corpus.profiles}
     return Comparison(bars, table, write_csv(table, f"{view}-{'-vs-'.join(chosen_roles)}.csv"),
-                      comparison_markdown(stats, chosen_roles, explicit=bool(chosen_skills), titles=titles),
+                      comparison_markdown(stats, chosen_roles, explicit=bool(chosen_skills), postings=postings),
                       list(dict.fromkeys(bars["name"])))
 
 
@@ -115,20 +115,33 @@ def shown_table(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def column_widths(shown: pd.DataFrame) -> list[str | int]:
+    """Shares of the table's width for up to two roles. Left to size itself, the skill column
+    takes two thirds of a phone's width and pushes the second role out of sight; at these a
+    390 px phone fits "scientist" and skill words of up to twelve letters unbroken. More roles
+    than two scroll sideways anyway."""
+    roles = len(shown.columns) - 1
+    return ["38%", *[f"{62 // roles}%"] * roles] if 0 < roles <= 2 else []
+
+
 def skills_chart(bars: pd.DataFrame, order: Sequence[str]) -> alt.Chart:
     """Grouped horizontal bars: one row per skill (in `order`), one bar per role in its own
     colour. Horizontal, so long skill names stay readable on a phone."""
     roles = list(dict.fromkeys(bars["role"]))
     colours = alt.Scale(domain=roles, range=[ROLE_COLORS.get(r, "#888888") for r in roles])
-    return alt.Chart(bars).mark_bar(cornerRadiusEnd=2).encode(
+    # The legend starts where the bars do, so on a phone a row of roles runs off the right
+    # edge: one role a line. Three ticks, as the labels of five run together there. Opaque
+    # bars (the page's theme fades them) and no white backdrop, so both stand out in dark mode.
+    return alt.Chart(bars).mark_bar(cornerRadiusEnd=2, opacity=1).encode(
         y=alt.Y("name:N", sort=list(order), title=None, axis=alt.Axis(labelLimit=150)),
         yOffset=alt.YOffset("role:N", sort=roles),
-        x=alt.X("share:Q", title="Share of postings (%)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("role:N", scale=colours, title=None, legend=alt.Legend(orient="top")),
+        x=alt.X("share:Q", title="Share of postings (%)", scale=alt.Scale(domain=[0, 100]),
+                axis=alt.Axis(values=[0, 50, 100])),
+        color=alt.Color("role:N", scale=colours, title=None, legend=alt.Legend(orient="top", direction="vertical")),
         tooltip=[alt.Tooltip("name:N", title="Skill"), alt.Tooltip("role:N", title="Role"),
                  alt.Tooltip("share:Q", title="Share (%)"), alt.Tooltip("count:Q", title="Postings"),
                  alt.Tooltip("n:Q", title="of")],
-    ).properties(width=720, height=max(160, 16 * len(bars) + 40))
+    ).properties(width=720, height=max(160, 16 * len(bars) + 40), background="transparent")
 
 
 def chart_value(chart: alt.Chart) -> AltairPlotData:
@@ -178,15 +191,26 @@ def mismatch_html(cells: pd.DataFrame) -> str:
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
+def posting_heading(posting: Profile) -> str:
+    return f"{posting.title} · {posting.company}" if posting.company else posting.title
+
+
+def posting_html(posting: Profile, note: str, anchor: str = "") -> str:
+    """A posting folded as the chat folds a source: its title and company, a click away
+    from its text. One HTML block, so the Markdown around it leaves it as it is."""
+    return passage_html(posting_heading(posting), note, posting.text, anchor=anchor, titled=False)
+
+
 def mismatch_markdown(result: Mismatch, served: ServedIndex, limit: int = 8) -> str:
     names = served.services.taxonomy.skills
-    lines = ["Each posting's skills are compared with the postings of every role that has ten or more; "
+    intro = ("Each posting's skills are compared with the postings of every role that has ten or more; "
              "the posting itself is left out of its own role's counts. The postings that most clearly read "
-             "like another role than their title:", ""]
-    for r in result.examples(limit=limit):
-        lines.append(f"- **{_md(r.profile.title)}** · {_md(r.profile.company)}: titled {role_label(r.profile.role)}, "
-                     f"reads like {role_label(r.reads_like)} ({_md(', '.join(names[s].name for s in r.evidence[:4]))})")
-    return "\n".join(lines)
+             "like another role than their title (click one to read it):")
+    examples = "".join(
+        posting_html(r.profile, f"titled {role_label(r.profile.role)}, reads like {role_label(r.reads_like)} "
+                                f"({', '.join(names[s].name for s in r.evidence[:4])})")
+        for r in result.examples(limit=limit))
+    return f"{intro}\n\n<div class='sources'>{examples}</div>" if examples else intro
 
 
 def mismatch_outputs(served: ServedIndex) -> tuple[str, str]:
@@ -204,8 +228,9 @@ def mismatch_outputs(served: ServedIndex) -> tuple[str, str]:
 
 
 def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: bool,
-                        titles: dict[str, str] | None = None) -> str:
-    """What was counted, and with two roles the skills that separate them both ways."""
+                        postings: Mapping[str, Profile] | None = None) -> str:
+    """What was counted, and with two roles the skills that separate them both ways, each
+    with example postings that open, below the tables, to their text."""
     lines = [f"**{stats['postings']} postings** in the index. A posting counts for a skill when its text mentions "
              "it; its role comes from its title. Role sizes: "
              + ", ".join(f"{_md(role_label(r))} n={stats['roles'][r]['n']}" for r in roles) + "."]
@@ -221,11 +246,23 @@ def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: b
         lines.append("Choose exactly two roles to see the skills that separate them.")
         return "\n\n".join(lines)
     a, b = ROLE_LABELS[comparison["a"]], ROLE_LABELS[comparison["b"]]
+    known = postings or {}
+    opened: dict[str, str] = {}  # doc_id -> its anchor, each example posting listed once
+
+    def example(doc_id: str) -> str:
+        posting = known.get(doc_id)
+        if posting is None:
+            return _md(doc_id)
+        # Numbered, not named by doc_id: ids stay out of the page.
+        anchor = opened.setdefault(doc_id, f"compare-example-{len(opened) + 1}")
+        return f'<a class="to-passage" href="#{anchor}">{_md(posting_heading(posting))}</a>'
+
     scope = "the chosen skills" if explicit else "every skill in the taxonomy"
+    no_skill = "None of the chosen skills" if explicit else "No skill in the taxonomy"
     for more, less, contrasts in ((a, b, comparison["a_over_b"]), (b, a, comparison["b_over_a"])):
         lines.append(f"### Asked for more by {_md(more)} than {_md(less)} postings")
         if not contrasts:
-            lines.append(f"None of {scope} has a 95% interval of the difference above zero.")
+            lines.append(f"{no_skill} has a 95% interval of the difference above zero.")
             continue
         rows = [f"| Skill | {_md(more)} | {_md(less)} | Difference, points (95% interval) | Examples |",
                 "|---|---|---|---|---|"]
@@ -235,16 +272,21 @@ def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: b
                 f"| {_md(c['name'])} | {c['share_a']:.0%} ({c['count_a']}/{c['n_a']}) "
                 f"| {c['share_b']:.0%} ({c['count_b']}/{c['n_b']}) "
                 f"| {c['diff'] * 100:+.0f} ({low * 100:+.0f} to {high * 100:+.0f}) "
-                f"| {'; '.join(_md((titles or {}).get(e, e)) for e in c['examples'])} |"
+                f"| {'<br>'.join(example(e) for e in c['examples'])} |"
             )
         lines.append("\n".join(rows))
     lines.append(f"**Statistic:** {_md(comparison['statistic'])}. Only skills whose interval lies above zero are "
                  f"listed, surest first, out of {scope}.")
+    if opened:
+        lines.append("### The example postings")
+        lines.append("<div class='sources'>" + "".join(
+            posting_html(known[doc_id], f"{KIND_LABELS['posting']} · {role_label(known[doc_id].role)}", anchor)
+            for doc_id, anchor in opened.items()) + "</div>")
     return "\n\n".join(lines)
 
 
 def compare_outputs(served: ServedIndex, roles: Sequence[str] | None, skills: Sequence[str] | None,
-                    view: View) -> tuple[AltairPlotData | None, pd.DataFrame | None, str | None, str, list[str]]:
+                    view: View) -> tuple[AltairPlotData | None, gr.Dataframe | None, str | None, str, list[str]]:
     """What the Compare tab shows: chart, table, CSV, notes and the bars' order, or the
     reason there are none."""
     try:
@@ -252,7 +294,8 @@ def compare_outputs(served: ServedIndex, roles: Sequence[str] | None, skills: Se
     except AssistantError as exc:
         return None, None, None, f"**Cannot compare:** {_md(str(exc))}", []
     chart = chart_value(skills_chart(result.bars, result.order))
-    return chart, shown_table(result.table), str(result.csv), result.notes, result.order
+    shown = shown_table(result.table)
+    return chart, gr.Dataframe(shown, column_widths=column_widths(shown)), str(result.csv), result.notes, result.order
 
 
 def posting_check(served: ServedIndex, text: str) -> CheckView:

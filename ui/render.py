@@ -21,10 +21,11 @@ _SOURCES_BLOCK = re.compile(r"<details class=\"msg-sources\".*?</details>\s*</di
 _TAG = re.compile(r"<[^>]+>")
 _TABLE = re.compile(r'<table class="figures">.*?</table>(<p class="to-compare">.*?</p>)?', re.S)
 
-# Clicking a chip opens its passage (and the sources around it) and brings it into view.
+# Clicking a chip (or a link to a passage, as the Compare tab's example postings are) opens
+# its passage (and the sources around it) and brings it into view.
 CHIP_SCRIPT = """<script>
 document.addEventListener("click", function (event) {
-  var chip = event.target.closest && event.target.closest("a.chip");
+  var chip = event.target.closest && event.target.closest("a.chip, a.to-passage");
   if (!chip) return;
   var passage = document.getElementById(chip.getAttribute("href").slice(1));
   if (!passage) return;
@@ -46,25 +47,40 @@ a.chip { display: inline-block; min-width: 1.4em; padding: 0 0.35em; margin: 0 1
   text-align: center; text-decoration: none; vertical-align: 0.1em; border: 1px solid var(--border-color-accent); }
 a.chip:hover, a.chip:focus-visible { background: var(--color-accent); color: white; outline: none; }
 details.msg-sources { margin-top: 0.5em; font-size: 0.92em; }
-details.msg-sources > summary, details.uncited > summary { cursor: pointer; color: var(--body-text-color-subdued); }
+details.msg-sources > summary, details.uncited > summary { cursor: pointer; }
+/* The theme's subdued grey is about 1.8:1 on a light message; text faded towards its background
+   this much keeps 4.5:1 (WCAG AA) on a light or a dark one and still reads as secondary. */
+details.msg-sources > summary, details.uncited > summary, details.src .kind, table.figures caption {
+  color: color-mix(in srgb, var(--body-text-color) 75%, transparent); }
 details.src { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 3px 8px; margin: 4px 0; }
 details.src.cited { border-left: 3px solid var(--color-accent); }
 details.src summary { cursor: pointer; }
-details.src .kind { color: var(--body-text-color-subdued); font-size: 0.85em; }
+details.src .kind { font-size: 0.85em; }
 details.src .text { white-space: pre-wrap; font-size: 0.9em; margin-top: 4px; overflow-wrap: anywhere; }
 details.src mark { background: #fde68a; color: #111; padding: 0 1px; }
 table.figures { border-collapse: collapse; margin: 0.4em 0 0.6em; font-size: 0.88em; width: 100%; }
-table.figures caption { text-align: left; color: var(--body-text-color-subdued); font-size: 0.95em; padding-bottom: 2px; }
+table.figures caption { text-align: left; font-size: 0.95em; padding-bottom: 2px; }
 table.figures th, table.figures td { padding: 2px 6px; border-bottom: 1px solid var(--border-color-primary);
   text-align: left; vertical-align: middle; }
-table.figures td.share { position: relative; min-width: 4.5em; }
-table.figures .bar { position: absolute; left: 0; top: 20%; height: 60%; background: var(--color-accent); opacity: 0.3;
-  border-radius: 2px; z-index: 0; }
-table.figures .value { position: relative; z-index: 1; }
+table.figures td.share { min-width: 4.5em; }
+/* A strip under the value rather than a faint block behind it: accent shaded towards the text
+   colour stands out (3:1 or more) from a light or a dark message, and the value keeps its own
+   contrast with the background. */
+table.figures .bar { display: block; height: 4px; margin: 2px 0 3px; border-radius: 2px;
+  background: color-mix(in srgb, var(--color-accent) 80%, var(--body-text-color)); }
 /* A message's text may break anywhere; a table's words must not, or a phone shows "Mac hin e". */
 table.figures th, table.figures td { overflow-wrap: normal; word-break: normal; }
-@media (max-width: 600px) { table.figures { display: block; overflow-x: auto; }
-  table.figures th, table.figures td { white-space: nowrap; } }
+/* On a phone a row is stacked: its skill, then the shares side by side, then the difference,
+   so every column fits the message instead of hiding past its right edge. */
+@media (max-width: 600px) {
+  table.figures, table.figures thead, table.figures tbody, table.figures caption { display: block; }
+  table.figures tr { display: flex; flex-wrap: wrap; }
+  table.figures th, table.figures td { flex: 1 0 100%; }
+  table.figures .share { flex: 1 1 0; }
+  /* The chat boxes every cell of a message's table, borders that only merge in a table's own
+     layout; stacked, they would nest box in box. A rule under each row instead. */
+  table.figures, table.figures tr, table.figures th, table.figures td { border: 0 !important; }
+  table.figures tr { border-bottom: 1px solid var(--border-color-primary) !important; } }
 /* Every tab fits a phone's width instead of hiding behind the overflow menu. */
 @media (max-width: 480px) { .tab-container button { padding-left: 7px !important; padding-right: 7px !important; } }
 /* The Compare tab's tables scroll sideways on a phone instead of breaking words letter by letter. */
@@ -77,6 +93,18 @@ table.figures th, table.figures td { overflow-wrap: normal; word-break: normal; 
 .heat-map th[scope=row] { text-align: left; position: sticky; left: 0; background: var(--background-fill-primary); }
 .compare-notes th, .compare-notes td { white-space: nowrap; }
 .compare-notes td:last-child { white-space: normal; min-width: 16em; }
+/* On a phone a row is stacked as the chat's figures are: the skill, the two roles' shares side
+   by side, the difference, the examples. */
+@media (max-width: 600px) {
+  .compare-notes table, .compare-notes thead, .compare-notes tbody { display: block; overflow-x: visible; }
+  .compare-notes tr { display: flex; flex-wrap: wrap; }
+  .compare-notes th, .compare-notes td, .compare-notes td:last-child { flex: 1 0 100%; white-space: normal; min-width: 0; }
+  .compare-notes th:is(:nth-child(2), :nth-child(3)), .compare-notes td:is(:nth-child(2), :nth-child(3)) { flex: 1 1 0; }
+  /* Boxed cells, as in the chat, would nest box in box once stacked. */
+  .compare-notes :is(table, thead, tbody, tr, th, td) { border: 0 !important; padding: 0.15em 0.4em 0.15em 0 !important; }
+  .compare-notes tr { border-bottom: 1px solid var(--border-color-primary) !important; padding: 0.4em 0 !important; } }
+/* One example posting a line, set apart: their titles have commas of their own. */
+.compare-notes a.to-passage { display: inline-block; margin-bottom: 0.4em; }
 .sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
 .sources summary { cursor: pointer; }
 .sources .text { white-space: pre-wrap; font-size: 0.9em; }
@@ -116,10 +144,11 @@ def source_note(source: Source) -> str:
 
 
 def passage_html(heading: str, note: str, text: str, *, marks: Sequence[str] = (), anchor: str = "",
-                 cited: bool = False) -> str:
+                 cited: bool = False, titled: bool = True) -> str:
     """One folded passage: heading and note in the summary, the text (without its title
-    line) inside, with the `marks` (sentences that back an answer) highlighted."""
-    body = text.partition("\n")[2] or text
+    line, when it is `titled` as a chunk is) inside, with the `marks` (sentences that back
+    an answer) highlighted."""
+    body = (text.partition("\n")[2] or text) if titled else text
     classes = "src cited" if cited else "src"
     ident = f' id="{html.escape(anchor)}"' if anchor else ""
     return (f'<details class="{classes}"{ident}><summary>{html.escape(heading)} '
@@ -164,7 +193,7 @@ def figures_table_html(corpus: Corpus, roles: Sequence[str], skills: Sequence[st
     figures = [corpus.figures(r) for r in roles if corpus.figures(r).n]
     if not figures:
         return ""
-    head = "".join(f"<th>{html.escape(role_label(f.role))} <small>n={f.n}</small></th>" for f in figures)
+    head = "".join(f'<th class="share">{html.escape(role_label(f.role))} <small>n={f.n}</small></th>' for f in figures)
     rows: list[str] = []
     if len(figures) == 2 and not skills:
         a, b = figures
@@ -190,8 +219,8 @@ def figures_table_html(corpus: Corpus, roles: Sequence[str], skills: Sequence[st
 
 
 def _share_cell(share: float) -> str:
-    return (f'<td class="share"><span class="bar" style="width:{share * 100:.0f}%"></span>'
-            f"<span class=\"value\">{share:.0%}</span></td>")
+    return (f'<td class="share"><span class="value">{share:.0%}</span>'
+            f'<span class="bar" style="width:{share * 100:.0f}%"></span></td>')
 
 
 def cited_numbers(text: str, sources: Sequence[Source], supports: Sequence[Support]) -> list[int]:
