@@ -45,6 +45,8 @@ _NOT_COVERED = re.compile(
     r"\b(does|do|did)\s*(not|n[’']t)\s+(mention|say|cover|discuss|specify|state|address|provide|give|name)\b|"
     r"\bno\s+(information|mention|details?)\b|\bnot\s+(mentioned|stated|specified|covered|provided)\b", re.I)
 _MARKER = re.compile(r"illustrative sample", re.I)
+_YES_NO = re.compile(r"^(\s*)(?:yes|no|yeah|yep|nope)\s*[,!—–-]\s*(\w)", re.I)
+_ONLY_YES_NO = re.compile(r"^\W*(?:yes|no|yeah|yep|nope)\W*(\[\d+\]\W*)*$", re.I)
 _FIRST_PERSON = re.compile(r"\b(I|I[’']m|I[’']ve|[Mm]y|[Mm]e|[Mm]ine|[Mm]yself)\b")
 
 
@@ -83,7 +85,13 @@ def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked
     used: set[tuple[int, str]] = set()
     author_question = about_author(question)
     for piece in answer_sentences(text):
+        # "Yes, data science doesn't have a 1-to-1 correlation to machine learning" to "Does
+        # data science always require it?": no source backs a yes or a no, only what follows.
+        piece = _YES_NO.sub(lambda m: m.group(1) + m.group(2).upper(), piece, count=1)
         sentence = piece.strip()
+        if _ONLY_YES_NO.match(sentence):
+            result.dropped.append((sentence, "a bare yes or no, which no source backs"))
+            continue
         cited = [int(n) for n in _CITATION.findall(sentence) if int(n) in by_n]
         claim = _CITATION.sub("", sentence).strip()
         if not content_terms(claim):
@@ -185,15 +193,19 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
         sentences = split_sentences(body)
         # One sentence, or two adjacent ones; the roles are those of the sentence that
         # carries the claim's words, so a neighbour naming the other role cannot lend it.
-        windows = [(s, s) for s in sentences] + [
-            (f"{a} {b}", a if _coverage(words, a) >= _coverage(words, b) else b)
-            for a, b in zip(sentences, sentences[1:], strict=False)]
-        for window, shown in windows:
+        windows = [(s, i) for i, s in enumerate(sentences)] + [
+            (f"{a} {b}", i if _coverage(words, a) >= _coverage(words, b) else i + 1)
+            for i, (a, b) in enumerate(zip(sentences, sentences[1:], strict=False))]
+        # A role note's or posting's sentence that names no role is about its own role; an
+        # article sentence that names none is about the role the sentences before it named
+        # ("... students majoring in data science ... students typically spend the majority
+        # of their time coding" is not about ML engineers).
+        own_role = source.kind != "article" and source.role and source.role != "other"
+        carried = _carried_roles(sentences)
+        for window, at in windows:
+            shown = sentences[at]
             coverage = _coverage(words, f"{window} {label}")
-            # A role note's or posting's sentence that names no role is about its own role;
-            # only the article, which moves between roles, lends a neighbour's.
-            own_role = source.kind != "article" and source.role and source.role != "other"
-            roles_here = set(roles_named(shown)) or (set() if own_role else set(roles_named(window)))
+            roles_here = set(roles_named(shown)) or (set() if own_role else carried[at])
             if own_role:
                 roles_here.add(source.role)
             role_problem = ""
@@ -201,6 +213,11 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
                 if roles_here and not claimed_roles & roles_here:
                     role_problem = (f"role: says {', '.join(sorted(claimed_roles))} where the source says "
                                     f"{', '.join(sorted(roles_here))}")
+                elif len(claimed_roles) >= 2 and not claimed_roles <= roles_here:
+                    # "ML engineers are software engineers with a different title": a relation
+                    # between roles needs one sentence that names them all.
+                    role_problem = (f"role: relates {', '.join(sorted(claimed_roles))}; the source sentence names "
+                                    f"{', '.join(sorted(roles_here)) or 'no role'}")
                 elif not claimed_roles <= passage_roles:
                     role_problem = f"role: the source does not talk about {', '.join(sorted(claimed_roles - passage_roles))}"
             # "They are not the same role" from "Company A might define the role ... the exact
@@ -221,6 +238,14 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
                 best = _Verdict(ok, source.n, shown, coverage, "" if ok else why,
                                 garbled=not ok and coverage >= MIN_COVERAGE)
     return best
+
+
+def _carried_roles(sentences: Sequence[str], back: int = 3) -> list[set[str]]:
+    """For each sentence, the roles of the nearest of the `back` sentences before it that
+    names any: who an article sentence without a role speaks of."""
+    named = [set(roles_named(s)) for s in sentences]
+    return [next((named[j] for j in range(i - 1, max(-1, i - 1 - back), -1) if named[j]), set())
+            for i in range(len(sentences))]
 
 
 # Words that come in opposite pairs: "left brained engineering" from "right brained

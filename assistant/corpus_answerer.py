@@ -46,7 +46,7 @@ from assistant.reading_answers import (
     related_request,
 )
 from assistant.related import related_skills
-from assistant.roles import roles_in
+from assistant.roles import roles_in, roles_named
 from assistant.segment_answers import GroupQuestion, group_question, group_sentences, group_source
 from assistant.types import Retriever
 
@@ -139,7 +139,7 @@ class CorpusAnswerer:
             lead += " Example postings: " + "; ".join(f"{s.heading} [{s.n}]" for s in examples) + "."
         passages = sources[1:1 + len(article)]
         words = extractive_answer(query, passages, max_sentences=1) if passages else DECLINE
-        own_words = "" if is_decline(words) else words
+        own_words = "" if is_decline(words) or not _on_roles(words, roles) else words
         if self.chat is None or not passages:
             text = f"{lead} {own_words}".strip()
             yield from stated(Answer(question, text, sources, self.backend, False, timings, query=query,
@@ -157,6 +157,10 @@ class CorpusAnswerer:
                                   passages[-1].n, first=passages[0].n)
         # The article's view is checked like any answer; without a backed sentence, its own words.
         checked = Checked("") if is_decline(view) else check_answer(view, passages, asked)
+        kept = [support for support in checked.supports if _on_roles(support.sentence, roles)]
+        checked = Checked(" ".join(support.sentence for support in kept), kept, [
+            *checked.dropped, *((support.sentence, "role: not a role the figures are about")
+                                for support in checked.supports if support not in kept)])
         timings["generate_ms"] = round((time.perf_counter() - retrieved) * 1000, 1)
         text = f"{lead}\n\n{checked.text or own_words}".strip()
         yield Event("done", answer=Answer(question, text, sources, self.backend, False, timings, query=query,
@@ -201,3 +205,10 @@ class CorpusAnswerer:
         yield Event("sources", sources=sources)
         text = posting_check_text(check.result, check.corpus, check.closest, check.article)
         yield from stated(Answer(question, text, sources, self.backend, False, timings, query=asked), retrieved)
+
+
+def _on_roles(sentence: str, roles: Sequence[str]) -> bool:
+    """Whether the article's words beside the figures are about their roles: "a growing
+    need for ML engineers" is no comment on data engineer postings."""
+    named = set(roles_named(sentence))
+    return not named or bool(named & set(roles))

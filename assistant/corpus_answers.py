@@ -21,7 +21,8 @@ _QUANTITATIVE = re.compile(
     r"|\bpercent(age)?\b|\bshare\s+of\b|\bproportion\b"
     r"|\bmost\s+(common(ly)?|frequent(ly)?|requested|required|popular|in[- ]demand|asked[- ]for|often)\b"
     r"|\btop\s+(\d+\s+)?(skills|tools|technologies)\b|\b(separate|separates|distinguish|distinguishes)\b"
-    r"|\b(across|in)\s+(the\s+|all\s+)?(job\s+)?postings\b|\bcompare\b.*\bskills\b",
+    r"|\b(across|in)\s+(the\s+|all\s+)?(job\s+)?postings\b|\bcompare\b.*\bskills\b"
+    r"|\b(show\s+up|appear|come\s+up|ask\s+for|asked\s+for|mentioned)\s+(the\s+)?most\b",
     re.I,
 )
 _POSTING_CUES = re.compile(

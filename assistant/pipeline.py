@@ -150,7 +150,8 @@ class Assistant:
         caller's answer length and temperature for the model, if any writes the answer."""
         started = time.perf_counter()
         sampling = sampling or Sampling()
-        if evidence is None and self.corpus_answers is not None:
+        # Figures come first with evidence given too: the evaluation must see what a user sees.
+        if self.corpus_answers is not None:
             special = self.corpus_answers.answer(question, history, sampling)
             if special is not None:
                 yield from special

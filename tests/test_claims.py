@@ -105,6 +105,36 @@ def test_a_role_note_sentence_that_names_no_role_is_about_the_note_s_role_not_it
     assert [(s.status, s.source) for s in right.supports] == [("supported", 1)]
 
 
+def test_an_article_sentence_naming_no_role_is_about_the_role_named_before_it() -> None:
+    students = article(1, "students typically spend")
+    question = "Do ML engineers ever build predictive models on tabular data?"
+    given_to_mles = check_answer("ML engineers typically spend the majority of their time coding a machine learning "
+                                 "algorithm from scratch in the C++ programming language [1].", [students], question)
+    assert not [s for s in given_to_mles.supports if s.status == "supported"]
+    assert given_to_mles.dropped[0][1] == "role: says ml_engineer where the source says data_scientist"
+    said_of_students = ("Data science students typically spend the majority of their time coding a machine learning "
+                        "algorithm from scratch in the C++ programming language [1].")
+    assert [s.status for s in check_answer(said_of_students, [students], question).supports] == ["supported"]
+
+
+def test_a_relation_between_roles_needs_one_source_sentence_that_names_them_all() -> None:
+    overlap = article(1, "Company A might define")
+    question = "Are ML engineers basically just software engineers with a different title?"
+    checked = check_answer("ML engineers are generally considered to be software engineers with a different title [1].",
+                           [overlap], question)
+    assert not [s for s in checked.supports if s.status == "supported"]
+    assert checked.dropped[0][1].startswith("role: relates ml_engineer, software_engineer")
+
+
+def test_a_yes_or_no_is_not_a_claim_a_source_backs() -> None:
+    correlation = article(1, "1-to-1 correlation")
+    question = "Does data science always require machine learning?"
+    checked = check_answer("Yes, data science doesn’t have a direct, 1-to-1 correlation to machine learning [1]. Yes.",
+                           [correlation], question)
+    assert checked.text == "Data science doesn’t have a direct, 1-to-1 correlation to machine learning [1]."
+    assert checked.dropped == [("Yes.", "a bare yes or no, which no source backs")]
+
+
 def test_the_same_claim_said_twice_is_kept_once() -> None:
     twice = ("A data scientist is often required to have a stronger mathematical background [1]. "
              "Data scientists are often required to have a stronger mathematical background [1].")

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from assistant.analytics import ROLE_LABELS, with_article
 from assistant.container import Services
 from assistant.corpus_answers import figures_request, looks_like_posting
+from assistant.roles import roles_named
 from tests.fakes import ScriptedChat
 from ui.served import ServedIndex
 
@@ -27,10 +28,14 @@ def test_figures_questions_are_recognised_and_others_are_not(api_services: Servi
         ["ml_engineer", "data_scientist"], [])
     roles, skills = figures_request("How many data engineer postings ask for Spark?", corpus)
     assert (roles, skills) == (["data_engineer"], ["spark"])
+    assert figures_request("what tools show up the most in data engineer job postings?", corpus) == (
+        ["data_engineer"], [])
+    assert figures_request("Which languages do ML engineer roles ask for most?", corpus) == (["ml_engineer"], [])
     roles, skills = figures_request("What share of postings mention SQL?", corpus)
     assert skills == ["sql"] and "data_scientist" in roles and "other" not in roles
     for ordinary in ("What's the difference between an ML engineer and a data scientist?",
-                     "Do ML engineers need to know statistics?", "What does a data engineer do?"):
+                     "Do ML engineers need to know statistics?", "What does a data engineer do?",
+                     "What does the author enjoy most about the role?"):
         assert figures_request(ordinary, corpus) is None, ordinary
     assert looks_like_posting(ML_POSTING) and not looks_like_posting("What are the requirements for an ML engineer?")
 
@@ -68,11 +73,15 @@ def test_a_figures_question_cites_the_exact_counts(api_services: Services, chat:
     chat.enqueue(f"{spark + 3} of the {n} data engineer postings mention Spark [1].")
     misquoted = served.assistant().ask("How many data engineer postings ask for Spark?")
     assert misquoted.answer.startswith(lead) and f"{spark + 3} of the" not in misquoted.answer
-    assert misquoted.answer.rstrip().endswith(("[2].", "[3]."))
+    # The article's own words stand in only when they speak of the figures' role: here the
+    # closest article sentence is about ML engineers, so the figures stand alone.
+    assert misquoted.answer == f"{lead}{example.title} at {example.company} [{example.n}]."
+    assert roles_named(local.answer.partition("\n\n")[2]) == []  # "Cloud services matter ..." names none
     # So is a sentence that its passage does not back.
     chat.enqueue("The article says data engineers build pipelines [2].")
     unbacked = served.assistant().ask("How many data engineer postings ask for Spark?")
-    assert "build pipelines" not in unbacked.answer and unbacked.answer.rstrip().endswith(("[2].", "[3]."))
+    assert unbacked.answer == misquoted.answer
+    assert any("build pipelines" in dropped and "role: says data_engineer" in dropped for dropped in unbacked.dropped)
     served.close()
 
 
@@ -120,3 +129,14 @@ def test_stats_and_classify_endpoints(client: TestClient) -> None:
     assert len(checked["closest"]) == 3 and checked["article"][0]["kind"] == "article"
     assert abs(sum(r["probability"] for r in checked["roles"]) - 1) < 0.01
     assert client.post("/api/classify", json={"text": "short"}).status_code == 422
+
+
+def test_the_evaluation_sees_the_figures_a_user_sees(api_services: Services, chat: ScriptedChat) -> None:
+    # The evaluation retrieves first (to judge retrieval) and passes what it found.
+    assistant = ServedIndex(api_services).assistant()
+    chat.enqueue("Spark matters [2].")
+    chat.enqueue("Spark matters [2].")
+    question = "How many data engineer postings ask for Spark?"
+    plain = assistant.ask(question)
+    given = assistant.ask(question, evidence=assistant.evidence(question))
+    assert plain.figures is not None and given.answer == plain.answer and given.figures == plain.figures
