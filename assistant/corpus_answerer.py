@@ -21,7 +21,7 @@ from assistant.answer import (
     is_decline,
     sources_from,
 )
-from assistant.claims import Checked, check_answer
+from assistant.claims import Checked, about_author, check_answer
 from assistant.classify import Classification, classify
 from assistant.corpus_answers import (
     coverage_note,
@@ -82,6 +82,10 @@ class CorpusAnswerer:
             return self._posting_check(question, asked)
         corpus = self.corpus()
         query = condense(asked, history)
+        if about_author(query):
+            # "How many years has the author worked?" and "which practices does the article
+            # name?" are the article's to answer, not the postings' figures.
+            return None
         mismatch = mismatch_request(query, corpus)
         if mismatch is not None:
             return self._mismatch(question, query, corpus, mismatch)

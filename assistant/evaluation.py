@@ -93,8 +93,14 @@ def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -
         rank = evidence_rank(evidence[2], record.get("evidence") or []) if record.get("evidence") else None
         text = answer.answer.lower()
         wrong = [p for p in record.get("must_not") or [] if re.search(p, answer.answer, re.I)]
-        checked = check_answer(answer.answer, answer.sources, record["question"]) if not answer.declined else None
-        sentences = len(answer_sentences(answer.answer)) if checked else 0
+        # The figures paragraphs are stated by code from the postings' counts; the claim
+        # check judges the rest.
+        figure_ns = {str(s.n) for s in answer.sources if s.kind == "figures"}
+        judged_text = "\n\n".join(p for p in answer.answer.split("\n\n")
+                                  if not figure_ns & set(re.findall(r"\[(\d+)\]", p)))
+        checked = check_answer(judged_text, answer.sources, record["question"]) \
+            if not answer.declined and judged_text.strip() else None
+        sentences = len(answer_sentences(judged_text)) if checked else 0
         roles = record.get("roles") or []
         # Padding a careful reader skips ("Cboe Global Markets is an Equal Opportunity
         # Employer" under a question about job titles): sentences that are none of the

@@ -140,3 +140,14 @@ def test_the_evaluation_sees_the_figures_a_user_sees(api_services: Services, cha
     plain = assistant.ask(question)
     given = assistant.ask(question, evidence=assistant.evidence(question))
     assert plain.figures is not None and given.answer == plain.answer and given.figures == plain.figures
+
+
+def test_a_question_about_the_author_is_never_answered_with_postings_figures(api_services: Services,
+                                                                            chat: ScriptedChat) -> None:
+    assistant = ServedIndex(api_services).assistant()
+    chat.enqueue("I can't answer that from the article and the job postings I have.")
+    answer = assistant.ask("How many years has the author been working as an ML engineer?")
+    assert answer.figures is None and "(n=" not in answer.answer
+    # The same words about postings are a figures question.
+    chat.enqueue("Spark matters [2].")
+    assert assistant.ask("How many data engineer postings ask for Spark?").figures is not None
