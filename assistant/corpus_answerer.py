@@ -155,8 +155,10 @@ class CorpusAnswerer:
         for piece in self.chat.stream(build_messages(f"What does the article say about this? {asked}", passages),
                                       max_tokens=sampling.tokens(self.max_answer_tokens),
                                       temperature=sampling.temperature):
+            # The model's words are checked before they are shown (the done event carries
+            # them): a reader never sees a sentence the check takes back.
             pieces.append(piece)
-            yield Event("token", text=piece)
+            yield Event("writing")
         view, _ = check_citations(drop_obeyed("".join(pieces), [s.text for s in passages], asked),
                                   passages[-1].n, first=passages[0].n)
         # The article's view is checked like any answer; without a backed sentence, its own words.

@@ -151,3 +151,14 @@ def test_a_question_about_the_author_is_never_answered_with_postings_figures(api
     # The same words about postings are a figures question.
     chat.enqueue("Spark matters [2].")
     assert assistant.ask("How many data engineer postings ask for Spark?").figures is not None
+
+
+def test_the_model_s_words_beside_the_figures_are_shown_only_once_checked(api_services: Services,
+                                                                        chat: ScriptedChat) -> None:
+    assistant = ServedIndex(api_services).assistant()
+    chat.enqueue("The article says data engineers build pipelines [2].")  # a role the passage does not back
+    events = list(assistant.stream("How many data engineer postings ask for Spark?"))
+    shown = "".join(e.text for e in events if e.kind == "token")
+    done = next(e.answer for e in events if e.kind == "done")
+    assert done is not None and shown.startswith("Data engineer postings (n=")
+    assert "build pipelines" not in shown and "build pipelines" not in done.answer
