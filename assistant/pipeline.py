@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from assistant.answer import (
     DECLINE,
+    MIN_CLOSENESS_ALONE,
     Answer,
     Closeness,
     FiguresAsked,
@@ -73,7 +74,7 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
         fallback = answers_the_question(complete_comparison(Checked(""), question, evidence), question, skills_in)
         fallback = fallback if fallback.supports else checked_answer(extractive_answer(
             query or question, answerable_from(question, evidence), closeness=closeness, skills_in=skills_in))
-        if declined and not _takes_up(question, fallback):
+        if declined and not _takes_up(question, fallback, closeness):
             # Over the model's own decline only a sentence plainly on the question stands:
             # "Does the article cover remote work?" is not answered by "... complete their work".
             fallback = Checked("", [], fallback.dropped)
@@ -86,12 +87,17 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
 MIN_SHARED_OVER_DECLINE = 2
 
 
-def _takes_up(question: str, checked: Checked) -> bool:
+def _takes_up(question: str, checked: Checked, closeness: Closeness | None = None) -> bool:
     """Whether a source sentence the answer rests on shares enough of the question's own
-    words (roles aside: they are in most sentences), stems compared."""
+    words (roles aside: they are in most sentences), stems compared, or is as close to it in
+    meaning as a sentence without a shared word must be ("where the name 'data science'
+    comes from": "Data science is known as such because it mirrors the scientific method")."""
     asked = {t[:5] for t in content_terms(without_roles(question))}
-    return any(len(asked & {t[:5] for t in content_terms(without_roles(s.evidence))}) >= MIN_SHARED_OVER_DECLINE
-               for s in checked.supports)
+    if any(len(asked & {t[:5] for t in content_terms(without_roles(s.evidence))}) >= MIN_SHARED_OVER_DECLINE
+           for s in checked.supports):
+        return True
+    evidence = [s.evidence for s in checked.supports]
+    return bool(closeness and evidence and max(closeness(question, evidence)) >= MIN_CLOSENESS_ALONE)
 
 
 @dataclass

@@ -5,10 +5,11 @@ the sources cannot answer declined."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
 import pytest
 
-from assistant.answer import Source, depends_on_history, extractive_answer
+from assistant.answer import MIN_CLOSENESS_ALONE, Source, depends_on_history, extractive_answer
 from assistant.claims import (
     MIN_COVERAGE,
     answers_the_question,
@@ -274,6 +275,16 @@ def test_a_model_decline_gives_way_to_a_source_sentence_plainly_on_the_question(
     # One shared word ("work") is not enough to overrule the model.
     said = grounded("I can't answer that.", [DS], "Does the article cover remote work?")
     assert not said.supports
+    # Nor is closeness in meaning, unless it is as close as a sentence without a shared word must be.
+    name = article(8, "known as such")
+    asked = "How does the article explain where the name 'data science' comes from?"
+
+    def close(at: float) -> Callable[[str, Sequence[str]], list[float]]:
+        return lambda _, sentences: [at if "known as such" in s else 0.0 for s in sentences]
+
+    explained = grounded("I can't answer that.", [name], asked, closeness=close(MIN_CLOSENESS_ALONE))
+    assert "mirrors the scientific method" in explained.text
+    assert not grounded("I can't answer that.", [name], asked, closeness=close(MIN_CLOSENESS_ALONE - 0.01)).supports
 
 
 def test_grounded_falls_back_to_checked_evidence_and_declines_when_nothing_is_backed() -> None:
