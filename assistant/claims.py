@@ -108,7 +108,7 @@ def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked
         if not verdict.ok and cited and len(_CLAUSE.split(sentence)) == 1:
             # Right claim, wrong pointer: a sentence another given source backs cites that one.
             anywhere = [s for s in sources if not (author_question or about_author(claim)) or s.kind == "article"]
-            elsewhere = _best_support(claim, anywhere)
+            elsewhere = _best_support(claim, anywhere, sources)
             if elsewhere.ok:
                 verdict = elsewhere
                 piece = _CITATION.sub("", piece.rstrip()).rstrip(" .") + f" [{verdict.source}]. "
@@ -146,7 +146,7 @@ def _sentence_verdict(sentence: str, pool: list[Source], by_n: dict[int, Source]
     checked clause by clause, each against what it cites, so one side cannot borrow the
     other side's source."""
     clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
-    whole = _best_support(_CITATION.sub("", sentence).strip(), pool)
+    whole = _best_support(_CITATION.sub("", sentence).strip(), pool, list(by_n.values()))
     if len(clauses) < 2 or sum(1 for c in clauses if roles_named(c)) < 2:
         return whole
     # A source's own two-sided sentence, quoted as it is (its roles named in the same
@@ -159,7 +159,7 @@ def _sentence_verdict(sentence: str, pool: list[Source], by_n: dict[int, Source]
     for clause in clauses:
         cited = [by_n[int(n)] for n in _CITATION.findall(clause) if int(n) in by_n]
         mine = [s for s in cited if not author_question or s.kind == "article"] or pool
-        verdicts.append(_best_support(_CITATION.sub("", clause).strip(), mine))
+        verdicts.append(_best_support(_CITATION.sub("", clause).strip(), mine, list(by_n.values())))
     failed = next((v for v in verdicts if not v.ok), None)
     if failed is not None:
         return _Verdict(False, failed.source, failed.evidence, failed.coverage, failed.why)
@@ -176,16 +176,21 @@ class _Verdict:
     garbled: bool = False
 
 
-def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
+def _best_support(claim: str, pool: Sequence[Source], given: Sequence[Source] = ()) -> _Verdict:
+    """The best backing for `claim` among `pool`; `given` (all the answer's sources) is where
+    an article passage's predecessor is looked up, cited or not."""
     words = _claim_words(claim)
     claimed_roles = set(roles_named(claim))
     names = _names(claim)
     best = _Verdict(False, why="no source sentence backs it" if pool else "no article passage backs it")
     best_score = -1.0
+    by_id = {source.id: source for source in [*given, *pool]}
     for source in pool:
         body = source.text.partition("\n")[2] or source.text
-        passage_roles = set(roles_named(source.text)) | ({source.role} if source.kind != "article" and source.role
-                                                        and source.role != "other" else set())
+        # An article passage's heading ("Data scientist vs. ML engineer") names roles its
+        # sentences may not speak of; a posting's title is what its role is.
+        passage_roles = set(roles_named(body)) if source.kind == "article" else (
+            set(roles_named(source.text)) | ({source.role} if source.role and source.role != "other" else set()))
         lowered = source.text.lower()
         missing = [n for n in names if n.lower() not in lowered]
         # The source's label (a posting's title and company) is part of what it says.
@@ -201,7 +206,10 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
         # ("... students majoring in data science ... students typically spend the majority
         # of their time coding" is not about ML engineers).
         own_role = source.kind != "article" and source.role and source.role != "other"
-        carried = _carried_roles(sentences)
+        # The passage before, when given (the whole article is), carries its roles into
+        # this one's first sentences.
+        before = _previous_sentences(source, by_id)
+        carried = _carried_roles([*before, *sentences])[len(before):]
         for window, at in windows:
             shown = sentences[at]
             coverage = _coverage(words, f"{window} {label}")
@@ -238,6 +246,18 @@ def _best_support(claim: str, pool: Sequence[Source]) -> _Verdict:
                 best = _Verdict(ok, source.n, shown, coverage, "" if ok else why,
                                 garbled=not ok and coverage >= MIN_COVERAGE)
     return best
+
+
+def _previous_sentences(source: Source, by_id: dict[str, Source], last: int = 3) -> list[str]:
+    """The last sentences of the article passage just before `source` ("article#12" for
+    "article#13"), when it is among the sources."""
+    document, _, index = source.id.rpartition("#")
+    if source.kind != "article" or not index.isdigit():
+        return []
+    previous = by_id.get(f"{document}#{int(index) - 1}")
+    if previous is None:
+        return []
+    return list(split_sentences(previous.text.partition("\n")[2] or previous.text))[-last:]
 
 
 def _carried_roles(sentences: Sequence[str], back: int = 3) -> list[set[str]]:

@@ -118,6 +118,29 @@ def test_an_article_sentence_naming_no_role_is_about_the_role_named_before_it() 
     assert [s.status for s in check_answer(said_of_students, [students], question).supports] == ["supported"]
 
 
+def test_the_role_carries_over_from_the_passage_before_and_never_from_a_heading() -> None:
+    paragraph_ = paragraph("students typically spend")
+    mentoring, _, rest = paragraph_.partition(" What’s interestingly NOT")
+    mentoring = mentoring[mentoring.index("I have the pleasure"):]
+    heading = "Trying to understand … | Data scientist vs. ML engineer"
+    first = Source(13, "article#12", heading, "article", "", "", f"{heading}\n{mentoring} What’s interestingly NOT{rest}"
+                   .split(" When it comes to machine learning")[0], 0.5)
+    students = Source(14, "article#13", heading, "article", "", "",
+                      heading + "\nWhen it comes to machine learning" + paragraph_.split("When it comes to machine learning")[1],
+                      0.5)
+    claim = ("ML engineers typically spend the majority of their time coding a machine learning algorithm from scratch "
+             "in the C++ programming language [14].")
+    question = "Do ML engineers ever build predictive models on tabular data?"
+    # The passage before names data science students: the claim gives their time to ML engineers.
+    checked = check_answer(claim, [first, students], question)
+    assert not [s for s in checked.supports if s.status == "supported"]
+    assert checked.dropped[0][1] == "role: says ml_engineer where the source says data_scientist"
+    # Alone, the passage names no role in its sentences; its heading's "ML engineer" lends none.
+    alone = check_answer(claim, [students], question)
+    assert not [s for s in alone.supports if s.status == "supported"]
+    assert alone.dropped[0][1] == "role: the source does not talk about ml_engineer"
+
+
 def test_a_relation_between_roles_needs_one_source_sentence_that_names_them_all() -> None:
     overlap = article(1, "Company A might define")
     question = "Are ML engineers basically just software engineers with a different title?"
