@@ -124,9 +124,11 @@ def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked
             used.add((verdict.source, verdict.evidence))
             kept.append(piece)
             result.supports.append(Support(sentence, verdict.source, verdict.evidence, "supported"))
-        elif verdict.garbled and (verdict.source, verdict.evidence) not in used:
+        elif (verdict.garbled and (verdict.source, verdict.evidence) not in used
+              and "?" not in verdict.evidence and not META.search(verdict.evidence)):
             # The sentence misquotes one source sentence (a role swapped, a name added): say
-            # what the source says instead.
+            # what the source says instead, unless that is a question the article asks or a
+            # sentence about the text itself, which answer nothing.
             used.add((verdict.source, verdict.evidence))
             replacement = f"{verdict.evidence.rstrip(' .')} [{verdict.source}]."
             kept.append(replacement + " ")

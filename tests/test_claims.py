@@ -141,6 +141,14 @@ def test_the_role_carries_over_from_the_passage_before_and_never_from_a_heading(
     assert alone.dropped[0][1] == "role: the source does not talk about ml_engineer"
 
 
+def test_a_misquote_of_a_question_the_article_asks_is_not_replaced_by_that_question() -> None:
+    asked = article(9, "A question I hear frequently")
+    checked = check_answer("There is a difference between a data scientist and an ML engineer [9].", [asked],
+                           "Is there really a difference between a data scientist and an ML engineer?")
+    assert checked.supports == [] and checked.text == ""
+    assert checked.dropped[0][0] == "There is a difference between a data scientist and an ML engineer [9]."
+
+
 def test_a_relation_between_roles_needs_one_source_sentence_that_names_them_all() -> None:
     overlap = article(1, "Company A might define")
     question = "Are ML engineers basically just software engineers with a different title?"
