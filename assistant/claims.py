@@ -80,7 +80,7 @@ def answerable_from(question: str, sources: Sequence[Source]) -> list[Source]:
 def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked:
     """The answer with only sentences its sources back, and what backs each one."""
     by_n = {s.n: s for s in sources}
-    result = Checked("")
+    result = Checked("")  # pragma: no mutate: its text is always set at the end
     kept: list[str] = []
     used: set[tuple[int, str]] = set()
     author_question = about_author(question)
@@ -135,7 +135,8 @@ def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked
             result.supports.append(Support(replacement, verdict.source, verdict.evidence, "replaced"))
             result.dropped.append((sentence, verdict.why))
         else:
-            result.dropped.append((sentence, verdict.why or "no source sentence backs it"))
+            result.dropped.append((sentence, verdict.why
+                                   or "no source sentence backs it"))  # pragma: no mutate: a failed verdict has a why
     result.text = "".join(kept).strip() if result.supports else ""
     return result
 
@@ -218,7 +219,7 @@ def _best_support(claim: str, pool: Sequence[Source], given: Sequence[Source] = 
             roles_here = set(roles_named(shown)) or (set() if own_role else carried[at])
             if own_role:
                 roles_here.add(source.role)
-            role_problem = ""
+            role_problem = ""  # pragma: no mutate: only its truth is read, and None is as false
             if claimed_roles:
                 if roles_here and not claimed_roles & roles_here:
                     role_problem = (f"role: says {', '.join(sorted(claimed_roles))} where the source says "
