@@ -135,8 +135,7 @@ def check_answer(text: str, sources: Sequence[Source], question: str) -> Checked
             result.supports.append(Support(replacement, verdict.source, verdict.evidence, "replaced"))
             result.dropped.append((sentence, verdict.why))
         else:
-            result.dropped.append((sentence, verdict.why
-                                   or "no source sentence backs it"))  # pragma: no mutate: a failed verdict has a why
+            result.dropped.append((sentence, verdict.why or "no source sentence backs it"))
     result.text = "".join(kept).strip() if result.supports else ""
     return result
 

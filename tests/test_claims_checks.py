@@ -216,6 +216,15 @@ def test_a_source_sentence_given_in_place_of_a_garbled_one_is_not_given_again() 
                                 "role: says ml_engineer where the source says data_scientist")
 
 
+def test_a_garbled_sentence_is_not_replaced_by_a_source_sentence_that_asks_a_question() -> None:
+    # Said instead, the source's question would answer nothing.
+    asks = note(1, "", "Is SQL or Python the harder language for data scientists to learn?", "article")
+    said = "Python is the harder language for ML engineers to learn [1]."
+    checked = check_answer(said, [asks], "Which language is harder to learn?")
+    assert checked.text == "" and checked.supports == []
+    assert checked.dropped == [(said, "role: says ml_engineer where the source says data_scientist")]
+
+
 def test_a_replacement_keeps_the_source_sentence_to_its_last_letter() -> None:
     posting = Source(1, "p#0", "ML Engineer", "posting", "ml_engineer", "Acme",
                      "ML Engineer at Acme\nYou will export the models to ONNX.", 0.5)
