@@ -160,7 +160,8 @@ def _sentence_verdict(sentence: str, pool: list[Source], by_n: dict[int, Source]
     verdicts = []
     for clause in clauses:
         cited = [by_n[int(n)] for n in _CITATION.findall(clause) if int(n) in by_n]
-        mine = [s for s in cited if not author_question or s.kind == "article"] or pool
+        about_the_author = author_question or about_author(clause)
+        mine = [s for s in cited if not about_the_author or s.kind == "article"] or pool
         verdicts.append(_best_support(_CITATION.sub("", clause).strip(), mine, list(by_n.values())))
     failed = next((v for v in verdicts if not v.ok), None)
     if failed is not None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from assistant.answer import Source, Support
 from assistant.claims import (
     MIN_COVERAGE,
@@ -131,8 +129,6 @@ def test_each_side_of_a_comparison_in_an_author_question_rests_on_the_article() 
     assert checked.dropped == [(said, "role: says data_scientist where the source says ml_engineer")]
 
 
-@pytest.mark.xfail(reason="claims.py: _sentence_verdict lets a clause use the posting it cites unless the "
-                          "question is about the author; a claim about the author should not", strict=True)
 def test_a_comparison_about_the_author_is_not_backed_by_a_posting_in_any_question() -> None:
     said = ("The author says data scientists earn $125,000 – $140,000 per year [5], while ML engineers must have a "
             "software engineering skillset [2].")
