@@ -276,6 +276,8 @@ def _carried_roles(sentences: Sequence[str], back: int = 3) -> list[set[str]]:
 _OPPOSITES = {a: b for x, y in (("left", "right"), ("more", "less"), ("stronger", "weaker"), ("higher", "lower"),
                                 ("junior", "senior"), ("easier", "harder"), ("before", "after"), ("front", "back"))
               for a, b in ((x, y), (y, x))}
+_DEGREE = {word: "more" for word in ("stronger", "higher", "greater", "better", "bigger")} | {
+    word: "less" for word in ("weaker", "lower", "fewer", "smaller")}
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
@@ -288,18 +290,21 @@ def _swapped_modifier(claim: str, source_sentence: str) -> str | None:
         following = [t for t in tokens[at + 1:at + 4] if content_terms(t) and t not in ("brained", "brain")]
         return _stem(following[0]) if following else None
 
-    def pairs(tokens: list[str]) -> set[tuple[str, str]]:
-        return {(t, q) for i, t in enumerate(tokens) if t in _OPPOSITES and (q := qualified(tokens, i))}
+    def pairs(tokens: list[str]) -> dict[tuple[str, str], str]:
+        # Degrees are one scale: "a stronger software engineering background" swaps "less of
+        # a software engineering background". Each pair keeps the word as written.
+        return {(_DEGREE.get(t, t), q): t for i, t in enumerate(tokens)
+                if (t in _OPPOSITES or t in _DEGREE) and (q := qualified(tokens, i))}
 
     in_source = pairs(source)
     sides = {side for side, _ in in_source}
-    for side, thing in pairs(said):
+    for (side, thing), written in pairs(said).items():
         if (side, thing) not in in_source and (_OPPOSITES[side], thing) in in_source:
-            return f"{side} {thing}…"
+            return f"{written} {thing}…"
         # A source that qualifies both sides ("right brained creativity … left brained
         # engineering") backs a claim about one side only for what that side qualifies there.
         if (side, thing) not in in_source and side in sides and _OPPOSITES[side] in sides:
-            return f"{side} {thing}…, where the source pairs {side} and {_OPPOSITES[side]} with other things"
+            return f"{written} {thing}…, where the source pairs {side} and {_OPPOSITES[side]} with other things"
     return None
 
 

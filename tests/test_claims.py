@@ -75,6 +75,16 @@ def test_a_claim_that_swaps_the_sides_of_a_pair_is_not_backed_by_the_words_it_ke
     assert "swapped: says weaker mathe" in weaker.dropped[0][1]
 
 
+def test_a_stronger_background_where_the_source_says_less_of_one_is_a_swap() -> None:
+    question = "Who needs a stronger software engineering background, data scientists or ML engineers?"
+    swapped = check_answer("Data scientists typically need a stronger software engineering background [1].", [DS],
+                           question)
+    assert not [s for s in swapped.supports if s.status == "supported"]
+    assert swapped.dropped[0][1] == "swapped: says stronger softw… where the source says otherwise"
+    right = check_answer("Data scientists typically need a stronger mathematical background [1].", [DS], question)
+    assert [s.status for s in right.supports] == ["supported"]
+
+
 def test_a_two_sided_source_sentence_quoted_as_it_is_is_kept() -> None:
     note = Source(7, "role-note#0", "Machine Learning Engineer (role note)", "role", "ml_engineer", "",
                   "Machine Learning Engineer (role note)\nMachine learning engineers do need statistics, mainly for "
