@@ -305,6 +305,11 @@ def _swapped_modifier(claim: str, source_sentence: str) -> str | None:
         # engineering") backs a claim about one side only for what that side qualifies there.
         if (side, thing) not in in_source and side in sides and _OPPOSITES[side] in sides:
             return f"{written} {thing}…, where the source pairs {side} and {_OPPOSITES[side]} with other things"
+        # "a stronger software engineering background" from "a strong data science
+        # background ... obtain a software engineering skillset": a comparison the source
+        # never makes. ("more", used loosely, is left to the checks above.)
+        if written in _DEGREE and (side, thing) not in in_source:
+            return f"{written} {thing}…, where the source makes no such comparison"
     return None
 
 

@@ -83,6 +83,12 @@ def test_a_stronger_background_where_the_source_says_less_of_one_is_a_swap() -> 
     assert swapped.dropped[0][1] == "swapped: says stronger softw… where the source says otherwise"
     right = check_answer("Data scientists typically need a stronger mathematical background [1].", [DS], question)
     assert [s.status for s in right.supports] == ["supported"]
+    # Nor is a comparison the source never makes: "a strong data science background" is no
+    # "stronger software engineering background".
+    invented = check_answer("Data scientists typically need a stronger software engineering background [3].", [PIVOT],
+                            question)
+    assert not [s for s in invented.supports if s.status == "supported"]
+    assert invented.dropped[0][1] == "swapped: says stronger softw…, where the source makes no such comparison"
 
 
 def test_a_two_sided_source_sentence_quoted_as_it_is_is_kept() -> None:
