@@ -277,13 +277,17 @@ CLOSENESS_WEIGHT = 4.0
 MIN_CLOSENESS_ALONE = 0.55
 
 
+def topic_stems(text: str) -> set[str]:
+    """The stems of the words that tell one sentence's topic from another's. Role names are in
+    most sentences and decide nothing; stems match "statistics" to "statistical"."""
+    return {t[:5] for t in content_terms(without_roles(text))}
+
+
 def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences: int = 3,
                       closeness: Closeness | None = None, skills_in: Callable[[str], set[str]] | None = None) -> str:
     """The sentences of the evidence that share most with the question, in words and, with
     `closeness`, in meaning, and that name the tools it asks about (`skills_in`); each cited."""
-    # Role names are in most sentences and decide nothing; stems match "statistics" to
-    # "statistical".
-    terms = {t[:5] for t in content_terms(without_roles(question))}
+    terms = topic_stems(question)
     # A question that names a company ("the Evil Corp posting") is answered from its postings.
     named = [s for s in sources if s.company and re.search(rf"\b{re.escape(s.company)}\b", question, re.I)]
     # Among that company's postings, its name tells no sentence from another.
@@ -306,7 +310,7 @@ def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences
     scored = []
     seen: set[str] = set()
     for (n, position, sentence), close in zip(candidates, meaning, strict=True):
-        shared = len(terms & {w[:5] for w in content_terms(without_roles(sentence))})
+        shared = len(terms & topic_stems(sentence))
         # Closeness in meaning alone finds a nearest sentence for any question, one the
         # corpus cannot answer too: without a shared word it has to be close indeed (unless
         # the question names the company whose postings these are).

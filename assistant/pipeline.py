@@ -21,12 +21,12 @@ from assistant.answer import (
     build_messages,
     check_citations,
     condense,
-    content_terms,
     core_prefix,
     extractive_answer,
     is_decline,
     sources_from,
     supported,
+    topic_stems,
 )
 from assistant.claims import (
     Checked,
@@ -42,7 +42,6 @@ from assistant.events import Event, stated
 from assistant.injection import drop_obeyed, strip_instructions
 from assistant.llm import ChatModel, Sampling
 from assistant.retrieval import about_postings
-from assistant.roles import without_roles
 from assistant.sentences import answer_sentences
 from assistant.types import Hit, Retriever
 
@@ -97,9 +96,8 @@ def _takes_up(question: str, checked: Checked, closeness: Closeness | None = Non
     words (roles aside: they are in most sentences), stems compared, or is as close to it in
     meaning as a sentence without a shared word must be ("where the name 'data science'
     comes from": "Data science is known as such because it mirrors the scientific method")."""
-    asked = {t[:5] for t in content_terms(without_roles(question))}
-    if any(len(asked & {t[:5] for t in content_terms(without_roles(s.evidence))}) >= MIN_SHARED_OVER_DECLINE
-           for s in checked.supports):
+    asked = topic_stems(question)
+    if any(len(asked & topic_stems(s.evidence)) >= MIN_SHARED_OVER_DECLINE for s in checked.supports):
         return True
     evidence = [s.evidence for s in checked.supports]
     return bool(closeness and evidence and max(closeness(question, evidence)) >= MIN_CLOSENESS_OVER_DECLINE)
