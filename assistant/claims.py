@@ -190,10 +190,11 @@ def _best_support(claim: str, pool: Sequence[Source], given: Sequence[Source] = 
     by_id = {source.id: source for source in [*given, *pool]}
     for source in pool:
         body = source.text.partition("\n")[2] or source.text
+        own_role = source.kind != "article" and source.role and source.role != "other"
         # An article passage's heading ("Data scientist vs. ML engineer") names roles its
         # sentences may not speak of; a posting's title is what its role is.
         passage_roles = set(roles_named(body)) if source.kind == "article" else (
-            set(roles_named(source.text)) | ({source.role} if source.role and source.role != "other" else set()))
+            set(roles_named(source.text)) | ({source.role} if own_role else set()))
         lowered = source.text.lower()
         missing = [n for n in names if n.lower() not in lowered]
         # The source's label (a posting's title and company) is part of what it says.
@@ -208,7 +209,6 @@ def _best_support(claim: str, pool: Sequence[Source], given: Sequence[Source] = 
         # article sentence that names none is about the role the sentences before it named
         # ("... students majoring in data science ... students typically spend the majority
         # of their time coding" is not about ML engineers).
-        own_role = source.kind != "article" and source.role and source.role != "other"
         # The passage before, when given (the whole article is), carries its roles into
         # this one's first sentences.
         before = _previous_sentences(source, by_id)

@@ -95,9 +95,9 @@ def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -
         wrong = [p for p in record.get("must_not") or [] if re.search(p, answer.answer, re.I)]
         # The figures paragraphs are stated by code from the postings' counts; the claim
         # check judges the rest.
-        figure_ns = {str(s.n) for s in answer.sources if s.kind == "figures"}
+        figure_ns = {s.n for s in answer.sources if s.kind == "figures"}
         judged_text = "\n\n".join(p for p in answer.answer.split("\n\n")
-                                  if not figure_ns & set(re.findall(r"\[(\d+)\]", p)))
+                                  if not figure_ns & {int(n) for n in re.findall(r"\[(\d+)\]", p)})
         checked = check_answer(judged_text, answer.sources, record["question"]) \
             if not answer.declined and judged_text.strip() else None
         sentences = len(answer_sentences(judged_text)) if checked else 0
@@ -106,8 +106,7 @@ def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -
         # Employer" under a question about job titles): sentences that are none of the
         # expected evidence. The figures of a comparison are stated by code, not judged here.
         phrases = record.get("evidence") or []
-        kinds = {s.n: s.kind for s in answer.sources}
-        judged = [s.sentence for s in answer.supports if kinds.get(s.source) != "figures"] if phrases else []
+        judged = [s.sentence for s in answer.supports if s.source not in figure_ns] if phrases else []
         on = [on_evidence(sentence, phrases) for sentence in judged]
         rows.append({
             "id": record["id"],
