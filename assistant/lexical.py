@@ -50,9 +50,13 @@ class LexicalIndex:
         """Replace words the corpus never uses by the closest word it does ("enginer" -> "engineer")."""
         return self.speller.repair(query)
 
+    def stems(self, text: str) -> list[str]:
+        """The words of `text` as BM25 sees them: stopwords out, stemmed."""
+        return list(bm25s.tokenize([text], stopwords=TOKENIZER["stopwords"], stemmer=self._stemmer,
+                                   show_progress=False, return_ids=False)[0])
+
     def scores(self, query: str) -> np.ndarray:
-        tokens = bm25s.tokenize([query], stopwords=TOKENIZER["stopwords"], stemmer=self._stemmer,
-                                show_progress=False, return_ids=False)[0]
+        tokens = self.stems(query)
         known = [t for t in tokens if t in self._vocab]
         if not known or self.bm25 is None:
             return np.zeros(len(self.ids), dtype=np.float32)

@@ -17,7 +17,7 @@ import numpy as np
 from assistant.embeddings import Embedder, unit_vectors
 from assistant.errors import IndexCorrupt
 from assistant.lexical import LexicalIndex
-from assistant.roles import roles_in
+from assistant.roles import roles_in, without_roles
 from assistant.search import where_clause
 from assistant.store import Generation
 from assistant.types import Hit
@@ -68,11 +68,15 @@ class HybridRetriever:
         # Most questions rank the article on its own as well. It has a few hundred chunks at
         # most, so a dot product with its vectors held here ranks them far faster than a
         # second, filtered Chroma query, and exactly rather than approximately.
-        got = generation.collection.get(where={"kind": "article"}, include=["embeddings"])
+        got = generation.collection.get(where={"kind": "article"}, include=["embeddings", "metadatas"])
         rows = np.array([self._position[chunk_id] for chunk_id in got["ids"]], dtype=np.int64)
         order = np.argsort(rows)  # in index order, which breaks ties in every ranking here
         self._article_rows = rows[order]
         self._article_vectors = unit_vectors(np.asarray(got["embeddings"], dtype=np.float32)[order])
+        # The words of each passage's section heading, role names aside ("Software
+        # Engineering" of "Data scientist vs. ML engineer" leaves nothing).
+        self._article_headings = [_heading_words(lexical, str((got["metadatas"][i] or {}).get("section") or ""))
+                                  for i in order]
         # Company names a question may mention; short ones ("IT", "Ace") would match words.
         companies = {str(m.get("company")) for m in lexical.metadatas if len(str(m.get("company") or "")) >= 5}
         self._companies = [(f" {name.lower()} ", name) for name in companies]
@@ -87,14 +91,14 @@ class HybridRetriever:
         # Embed and score the query once; both rankings below reuse them.
         vector = self.embedder.embed_batch([repaired])[0]
         scores = self.lexical.scores(repaired)
-        hits = self._fused(vector, scores, filters, set(roles_in(repaired)), self._companies_in(repaired))
+        hits = self._fused(repaired, vector, scores, filters, set(roles_in(repaired)), self._companies_in(repaired))
         if self.reranker is not None:
             hits = self.reranker(repaired, self._filled(hits[: self.config.candidates]))
         if "kind" in filters:
             return self._filled(self._diverse(hits, k))
         # The article is one document among thousands of posting chunks, yet it is what
         # most questions are about: it gets its own ranking and reserved places.
-        article = self._fused(vector, scores, {**filters, "kind": "article"}, set(), set())
+        article = self._fused(repaired, vector, scores, {**filters, "kind": "article"}, set(), set())
         postings_question = about_postings(repaired)
         slots = 1 if postings_question else self.config.max_article_chunks
         # With a single place there is nothing to reserve: the best passage wins.
@@ -113,16 +117,16 @@ class HybridRetriever:
         lowered = f" {query.lower()} "
         return {name for spaced, name in self._companies if spaced in lowered}
 
-    def _fused(self, vector: list[float], scores: np.ndarray, filters: dict[str, str], roles: set[str],
+    def _fused(self, query: str, vector: list[float], scores: np.ndarray, filters: dict[str, str], roles: set[str],
                companies: set[str]) -> list[Hit]:
         if filters.get("kind") == "article":
             dense, similarity = self._dense_article(vector, filters)
-            lexical = self._lexical_article(scores, filters)
+            rankings = [dense, self._lexical_article(scores, filters), self._headings_article(query, filters)]
         else:
             dense, similarity = self._dense(vector, filters)
-            lexical = self._lexical(scores, filters)
+            rankings = [dense, self._lexical(scores, filters)]
         fused: dict[str, float] = defaultdict(float)
-        for ranking in (dense, lexical):
+        for ranking in rankings:
             for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] += 1.0 / (RRF_K + rank + 1)
         for chunk_id in fused:
@@ -170,6 +174,19 @@ class HybridRetriever:
     def _lexical_article(self, scores: np.ndarray, filters: dict[str, str]) -> list[str]:
         rows, article_scores = self._matching_article(scores[self._article_rows], filters)
         return [self.lexical.ids[rows[i]] for i in _best(article_scores, self.config.candidates)]
+
+    def _headings_article(self, query: str, filters: dict[str, str]) -> list[str]:
+        """The article's passages whose section heading shares words with the query, most
+        shared first: the passages under "Software Engineering" are what "which software
+        engineering practices" asks for, though postings make both words common to BM25 and
+        the embedder ranks other passages closer."""
+        asked = _heading_words(self.lexical, query)
+        # One common word ("the industry favorite" and "Where the industry is heading") is
+        # chance: a heading matches with all its words, or two of a longer one's.
+        shared = np.array([len(asked & heading) if len(asked & heading) >= min(len(heading), 2) else 0
+                           for heading in self._article_headings], dtype=np.float32)
+        rows, values = self._matching_article(shared, filters)
+        return [self.lexical.ids[rows[i]] for i in _best(values, self.config.candidates)]
 
     def _matching_article(self, values: np.ndarray, filters: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
         """The article's rows that pass the filters, with their values."""
@@ -219,6 +236,15 @@ class HybridRetriever:
                 per_doc[hit.doc_id] += 1
                 chosen.append(hit)
         return chosen
+
+
+# BM25's stopwords keep these, and a heading's "what is an ML engineer?" matches every question.
+_QUESTION_WORDS = frozenset({"what", "where", "when", "which", "who", "whom", "whose", "why", "how"})
+
+
+def _heading_words(lexical: LexicalIndex, text: str) -> set[str]:
+    """The stemmed words of a heading or question that can say what it is about."""
+    return set(lexical.stems(without_roles(text))) - _QUESTION_WORDS
 
 
 def _best(scores: np.ndarray, n: int) -> np.ndarray:

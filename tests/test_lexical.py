@@ -133,3 +133,47 @@ def test_retrieval_embeds_each_question_once(built: Services) -> None:
         retriever.retrieve("What skills do ML enginers need?")
         retriever.retrieve("What skills do ML engineers need?", filters={"kind": "article"})
         assert built.embedder.texts[before:] == ["What skills do ML engineers need?"] * 2
+
+
+def _sections(retriever: HybridRetriever, ids: list[str]) -> list[str]:
+    return [str(h.metadata.get("section")) for h in retriever._filled([retriever._to_hit(i, 0.0, None) for i in ids])]
+
+
+def test_a_section_heading_ranks_the_passages_under_it(built: Services) -> None:
+    with built.store.reader() as generation:
+        retriever = HybridRetriever(generation, built.embedder, load_lexical(generation))
+        sections = _sections(retriever, [retriever.lexical.ids[row] for row in retriever._article_rows])
+        under = {name: sections.count(name) for name in set(sections)}
+
+        def ranked(question: str) -> list[str]:
+            return _sections(retriever, retriever._headings_article(question, {"kind": "article"}))
+
+        assert ranked("Which software engineering practices must ML engineers know?") == (
+            ["Software Engineering"] * under["Software Engineering"])
+        # Two headings with both their words: each passage of either, in reading order.
+        both = ranked("software engineering or technical architecture?")
+        assert sorted(both) == sorted(["Software Engineering"] * under["Software Engineering"]
+                                      + ["Technical Architecture"] * under["Technical Architecture"])
+        assert both == [s for s in sections if s in ("Software Engineering", "Technical Architecture")]
+        # Two of the three words of "Machine Learning / Deep Learning" are enough.
+        assert set(ranked("Is deep learning part of the job?")) == {"Machine Learning / Deep Learning"}
+        # One word of a two-word heading is chance; question words and roles say nothing.
+        assert ranked("Which tool does the author call the industry favorite?") == []
+        assert ranked("How does the author work with other engineers?") == []
+        assert ranked("What is an ML engineer, and where does a data scientist fit?") == []
+        assert ranked("Where does industry experience come in?") == []  # not "Where the industry is heading"
+        # A one-word heading matches on its word ("Data scientist vs. ML engineer").
+        assert set(ranked("ML engineer vs data scientist")) == {"Data scientist vs. ML engineer"}
+
+
+def test_the_heading_lifts_its_passage_into_the_article_places(built: Services) -> None:
+    with built.store.reader() as generation:
+        retriever = HybridRetriever(generation, built.embedder, load_lexical(generation))
+        def first(question: str, n: int) -> list[str]:
+            return [str(h.metadata.get("section")) for h in retriever.retrieve(question) if h.kind == "article"][:n]
+
+        # Without the heading each of these passages ties with others or ranks below them.
+        assert first("What software engineering practices does the article say ML engineers need?", 1) == [
+            "Software Engineering"]
+        assert first("What are the three skillsets?", 1) == ["The three skillsets of an ML engineer"]
+        assert first("What does technical architecture involve?", 2) == ["Technical Architecture"] * 2
