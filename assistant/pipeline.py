@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from assistant.answer import (
     DECLINE,
+    MAX_SCORE_BEHIND_BEST,
     Answer,
     Closeness,
     FiguresAsked,
+    Scored,
     Source,
     Support,
     build_core_messages,
@@ -24,6 +26,7 @@ from assistant.answer import (
     core_prefix,
     extractive_answer,
     is_decline,
+    scored_sentences,
     sources_from,
     supported,
     topic_stems,
@@ -77,8 +80,42 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
             # "Does the article cover remote work?" is not answered by "... complete their work".
             fallback = Checked("", [], fallback.dropped)
         checked = Checked(fallback.text, fallback.supports, checked.dropped + fallback.dropped)
+    if checked.supports:
+        cited = {s.source for s in checked.supports}
+        checked = with_the_best(checked, question, query or question,
+                                [*evidence, *(s for s in sources if s.n in cited)], closeness, skills_in)
     # The other side of a comparison may come from any source given (the whole article).
     return complete_comparison(checked, question, sources) if checked.supports else checked
+
+
+def with_the_best(checked: Checked, question: str, query: str, sources: Sequence[Source],
+                  closeness: Closeness | None = None, skills_in: Callable[[str], set[str]] | None = None) -> Checked:
+    """The answer with the source sentence that bears most on the question, when every
+    sentence it rests on scores far below that one, by the measure and margin an extractive
+    answer uses ("Python" for "which software engineering practices", where the article lists
+    unit testing, security scanning and CI/CD). Sentences the check put in for a misquote,
+    and ones resting on a sentence that shares nothing with the question, then give way."""
+    pool = answerable_from(question, list({s.n: s for s in sources}.values()))
+    ranked = scored_sentences(query, pool, closeness=closeness, skills_in=skills_in)
+    if not ranked:
+        return checked
+    best = ranked[0]
+    by_sentence = {(s.n, s.sentence): s for s in ranked}
+
+    def scored(support: Support) -> Scored | None:
+        return by_sentence.get((support.source, support.evidence.strip(" -•*\t")))
+
+    rests_on = [scored(s) for s in checked.supports]
+    # Closeness in meaning alone does not overrule the model: the best sentence must also
+    # share more of the question's words than any the answer rests on.
+    if any(s is not None and (s.score > best.score - MAX_SCORE_BEHIND_BEST or s.shared >= best.shared)
+           for s in rests_on):
+        return checked
+    kept = [s for s, on in zip(checked.supports, rests_on, strict=True) if s.status != "replaced" and on is not None]
+    supports = [*kept, Support(f"{best.sentence.rstrip(' .')} [{best.n}].", best.n, best.sentence, "added")]
+    dropped = [(s.sentence, "far less on the question than what the sources say of it")
+               for s in checked.supports if s not in kept]
+    return Checked(" ".join(s.sentence for s in supports), supports, [*checked.dropped, *dropped])
 
 
 # The words of the question a sentence must share to answer it over the model's decline,

@@ -71,6 +71,15 @@ def test_a_cited_answer_streams_through(built: Services, chat: ScriptedChat) -> 
     assert [s.status for s in answer.supports] == ["supported"] and answer.query == "What skills do ML engineers need?"
 
 
+def test_a_right_but_incomplete_answer_gets_the_sentence_that_answers(built: Services, chat: ScriptedChat) -> None:
+    # True of the article, yet not what was asked: it lists the practices in another sentence.
+    chat.enqueue("ML engineers are expected to know the Python coding language specifically [{n:=Python coding}].")
+    answer = ask(built, "Which general software engineering practices are ML engineers expected to know?")
+    assert answer.answer.startswith("ML engineers are expected to know the Python coding language specifically [")
+    assert "unit testing, security scanning, CI/CD pipelining" in answer.answer
+    assert [s.status for s in answer.supports] == ["supported", "added"]
+
+
 def test_an_answer_citing_nothing_given_is_replaced_by_the_evidence(built: Services, chat: ScriptedChat) -> None:
     chat.enqueue("ML engineers mostly use Google Cloud Vertex AI [9].")
     answer = ask(built, "What skills do ML engineers need?")
