@@ -365,9 +365,18 @@ def _stream_to_terminal(assistant: Any, question: str, history: list[dict[str, s
         elif event.kind == "done":
             answer = event.answer
     typer.echo("")
-    if answer is not None and answer.answer != "".join(streamed).strip():
-        # The citation check replaced the model's answer.
-        typer.echo("(the model's answer cited nothing it was given; the evidence itself:)")
+    shown = "".join(streamed).strip()
+    if answer is None or answer.answer == shown:
+        return answer
+    if shown and answer.answer.startswith(shown):
+        # The checks only added to what was shown: the other side of a comparison, the
+        # sentence that answers, the figures.
+        typer.echo(answer.answer[len(shown):].strip())
+    elif shown:
+        typer.echo("(on checking, the sources do not answer this)" if answer.declined else
+                   "(checked against its sources, the answer reads:)")
+        typer.echo(answer.answer)
+    else:
         typer.echo(answer.answer)
     return answer
 

@@ -144,6 +144,31 @@ def test_chat_keeps_the_conversation(run, services: Services, monkeypatch: pytes
     assert {"role": "assistant", "content": chat.sent[0]} in second
 
 
+def test_ask_says_what_the_checks_changed(run, services: Services) -> None:
+    from tests.fakes import ScriptedChat
+
+    run("build")
+    services.chat_override = ScriptedChat(
+        "ML engineers are expected to know the Python coding language specifically [{n:=Python coding}].",
+        "ML engineers mostly use Google Cloud Vertex AI [9].",
+        "The author has very much enjoyed their time in the ML engineer role [{n:=enjoyed my time}].")
+    # A sentence the checks added follows what was streamed, with no label.
+    code, out, _ = run("ask", "Which general software engineering practices are ML engineers expected to know?",
+                       "--backend", "local")
+    streamed, added = out.splitlines()[:2]
+    assert code == 0 and streamed.startswith("ML engineers are expected to know the Python coding language")
+    assert "unit testing, security scanning, CI/CD pipelining" in added and "(" not in added[:1]
+    # An invented claim is never streamed; what the sources say comes under a label that says so.
+    code, out, _ = run("ask", "What skills do ML engineers need?", "--backend", "local")
+    assert "Vertex" not in out and out.splitlines()[0] == ""
+    assert "cited nothing" not in out and "checked against" not in out
+    # A streamed sentence that, on checking the whole answer, does not answer the question.
+    code, out, _ = run("ask", "What salary does the author earn as an ML engineer?", "--backend", "local")
+    lines = out.splitlines()
+    assert lines[0].startswith("The author has very much enjoyed their time")
+    assert lines[1] == "(on checking, the sources do not answer this)" and lines[2].startswith("I can't answer that")
+
+
 def test_feedback_export(run, services: Services) -> None:
     from assistant.feedback import Feedback
 
