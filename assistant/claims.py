@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.answer import META, Source, Support, content_terms
+from assistant.answer import META, Source, Support, content_terms, topic_stems
 from assistant.roles import roles_in, roles_named, without_roles
 from assistant.sentences import answer_sentences, split_sentences
 
@@ -470,6 +470,25 @@ def answers_the_question(checked: Checked, question: str,
         if not found:
             return _declined(checked, f"the question asks for {kind} and the sources give none")
     return checked
+
+
+def beyond_the_question(checked: Checked, question: str) -> Checked:
+    """The answer without sentences that only say the question back ("Actuaries and
+    statisticians have been re-titled as data scientists [11]." to "Why have actuaries and
+    statisticians been re-titled as data scientists?"): every word of theirs that tells a
+    topic is the question's, and they deny nothing the question does not."""
+    asked = topic_stems(question)
+
+    def restates(support: Support) -> bool:
+        claim = _CITATION.sub("", support.sentence)
+        return topic_stems(claim) <= asked and _negated(claim) == _negated(question)
+
+    said_back = [s for s in checked.supports if restates(s)]
+    if not said_back:
+        return checked
+    kept = [s for s in checked.supports if s not in said_back]
+    return Checked(" ".join(s.sentence for s in kept), kept,
+                   [*checked.dropped, *((s.sentence, "says only what the question says") for s in said_back)])
 
 
 def _declined(checked: Checked, why: str) -> Checked:

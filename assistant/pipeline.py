@@ -36,6 +36,7 @@ from assistant.claims import (
     about_author,
     answerable_from,
     answers_the_question,
+    beyond_the_question,
     check_answer,
     complete_comparison,
     only_says_not_covered,
@@ -61,7 +62,8 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
     def checked_answer(candidate: str) -> Checked:
         if is_decline(candidate):  # an extractive answer that found nothing is no claim to check
             return Checked("")
-        return answers_the_question(check_answer(candidate, sources, question), question, skills_in)
+        return answers_the_question(beyond_the_question(check_answer(candidate, sources, question), question),
+                                    question, skills_in)
 
     # A small model declines questions its sources do answer ("Does the author give a
     # precise definition?"), so its decline is a claim like any other: the retrieved

@@ -15,6 +15,7 @@ from assistant.claims import (
     _carried_roles,
     _Verdict,
     answers_the_question,
+    beyond_the_question,
     check_answer,
 )
 from tests.test_claims import DS, MLE, SOURCES
@@ -477,3 +478,20 @@ def test_a_name_the_question_already_gave_is_not_the_name_it_asks_for() -> None:
     assert declined.supports == []
     assert declined.dropped == [("The author works at a company like Amazon [4].",
                                  "the question asks for a name and the sources give none")]
+
+
+def test_a_sentence_that_only_says_the_question_back_is_dropped() -> None:
+    said_back = Support("Actuaries have been re-titled as data scientists [1].", 1, "x", "supported")
+    answer = Support("Business value is business value [1].", 1, "y", "supported")
+    question = "Why have actuaries been re-titled as data scientists?"
+    result = beyond_the_question(Checked("", [said_back, answer]), question)
+    assert result.supports == [answer] and result.text == "Business value is business value [1]."
+    assert result.dropped == [(said_back.sentence, "says only what the question says")]
+    # One word of its own is an answer ("SAS"); so is denying what the question asks.
+    sas = Support("The author calls SAS the industry favorite [1].", 1, "z", "supported")
+    assert beyond_the_question(Checked(sas.sentence, [sas]), "Which tool is the industry favorite?").supports == [sas]
+    denied = Support("The Fourth Coffee job is not really ML engineering [2].", 2, "w", "supported")
+    asked = "Is the Fourth Coffee job really ML engineering?"
+    assert beyond_the_question(Checked(denied.sentence, [denied]), asked).supports == [denied]
+    unchanged = Checked(answer.sentence, [answer])
+    assert beyond_the_question(unchanged, question) is unchanged
