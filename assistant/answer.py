@@ -19,6 +19,8 @@ from assistant.types import Hit
 
 DECLINE = "I can't answer that from the article and the job postings I have."
 
+# Function words, and the words that frame a question rather than say what it asks about
+# ("how does the article explain where the name comes from?").
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have
@@ -26,7 +28,8 @@ _STOPWORDS = frozenset(
     off on once only or other our out over own same she should so some such than that the their them then
     there these they this those through to too under until up very was we were what when where which
     while who whom why will with would you your yours according author article say says said think
-    thinks tell me please does do much many also really""".split()
+    thinks tell me please does do much many also really explain explains describe describes mention
+    mentions discuss discusses talk talks come comes""".split()
 )
 _CITATION = re.compile(r"\[(\d+)\]")
 

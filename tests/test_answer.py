@@ -134,6 +134,12 @@ def test_support_needs_relevance_and_the_question_words() -> None:
     assert not supported("Which cloud services?", sources, relevance=0.1, min_relevance=0.3)
     assert not supported("How old is the author's grandmother exactly?", sources, relevance=0.5, min_relevance=0.3)
     assert not supported("anything", [], relevance=1.0, min_relevance=0.3)
+    # Words that frame the question are not what it asks about: 2 of "name", "data", "science" are found.
+    named = [source(1, "Data science is known as such because it mirrors the scientific method.")]
+    assert supported("How does the article explain where the name 'data science' comes from?", named,
+                     relevance=0.5, min_relevance=0.3)
+    assert not supported("Where does the name 'chemistry' come from, and its history?", named,
+                         relevance=0.5, min_relevance=0.3)
 
 
 def test_small_helpers() -> None:
