@@ -306,11 +306,8 @@ def scored_sentences(question: str, sources: Sequence[Source], *, closeness: Clo
     """The sentences of the evidence that could answer the question, best first: those that
     share most with it, in words and, with `closeness`, in meaning, and that name the tools
     it asks about (`skills_in`)."""
-    terms = topic_stems(question)
     # A question that names a company ("the Evil Corp posting") is answered from its postings.
-    named = [s for s in sources if s.company and re.search(rf"\b{re.escape(s.company)}\b", question, re.I)]
-    # Among that company's postings, its name tells no sentence from another.
-    terms -= {t[:5] for s in named for t in content_terms(s.company)}
+    named = _named_companies(question, sources)
     candidates: list[tuple[int, int, str]] = []
     for source in named or sources:
         for position, sentence in enumerate(split_sentences(_body(source))):
@@ -322,11 +319,26 @@ def scored_sentences(question: str, sources: Sequence[Source], *, closeness: Clo
             if len(content_terms(without_roles(sentence))) < 2:  # a title line: "Data Scientist/ML Engineer"
                 continue
             candidates.append((source.n, position, sentence))
+    return scored(question, candidates, named, closeness=closeness, skills_in=skills_in)
+
+
+def _named_companies(question: str, sources: Sequence[Source]) -> list[Source]:
+    return [s for s in sources if s.company and re.search(rf"\b{re.escape(s.company)}\b", question, re.I)]
+
+
+def scored(question: str, candidates: Sequence[tuple[int, int, str]], named: Sequence[Source] = (), *,
+           closeness: Closeness | None = None, skills_in: Callable[[str], set[str]] | None = None) -> list[Scored]:
+    """`candidates` (source, position, sentence) scored against the question, best first,
+    without those that share no word with it and are not close to it in meaning either
+    (`named`: the postings of the company it names)."""
     if not candidates:
         return []
+    terms = topic_stems(question)
+    # Among a named company's postings, its name tells no sentence from another.
+    terms -= {t[:5] for s in named for t in content_terms(s.company)}
     meaning = closeness(question, [c[2] for c in candidates]) if closeness else [0.0] * len(candidates)
     tools = skills_in(without_roles(question)) if skills_in else set()
-    scored = []
+    result = []
     seen: set[str] = set()
     for (n, position, sentence), close in zip(candidates, meaning, strict=True):
         shared = len(terms & topic_stems(sentence))
@@ -339,8 +351,8 @@ def scored_sentences(question: str, sources: Sequence[Source], *, closeness: Clo
         tools_named = 2 * len(tools & skills_in(sentence)) if skills_in and tools else 0
         # Earlier sources and earlier sentences break ties: the ranking already weighed them.
         score = shared + CLOSENESS_WEIGHT * close + tools_named - 0.05 * n - 0.01 * position
-        scored.append(Scored(score, n, position, sentence, shared, float(close)))
-    return sorted(scored, key=lambda s: (s.score, s.n, s.position), reverse=True)
+        result.append(Scored(score, n, position, sentence, shared, float(close)))
+    return sorted(result, key=lambda s: (s.score, s.n, s.position), reverse=True)
 
 
 def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences: int = 3,

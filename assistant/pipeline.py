@@ -16,7 +16,6 @@ from assistant.answer import (
     Answer,
     Closeness,
     FiguresAsked,
-    Scored,
     Source,
     Support,
     build_core_messages,
@@ -26,6 +25,7 @@ from assistant.answer import (
     core_prefix,
     extractive_answer,
     is_decline,
+    scored,
     scored_sentences,
     sources_from,
     supported,
@@ -93,31 +93,38 @@ def grounded(text: str, sources: list[Source], question: str, query: str | None 
 def with_the_best(checked: Checked, question: str, query: str, sources: Sequence[Source],
                   closeness: Closeness | None = None, skills_in: Callable[[str], set[str]] | None = None) -> Checked:
     """The answer with the source sentence that bears most on the question, when every
-    sentence it rests on scores far below that one, by the measure and margin an extractive
-    answer uses ("Python" for "which software engineering practices", where the article lists
-    unit testing, security scanning and CI/CD). Sentences the check put in for a misquote,
-    and ones resting on a sentence that shares nothing with the question, then give way."""
+    sentence of the answer scores far below that one, by the measure and margin an
+    extractive answer uses ("Python" for "which software engineering practices", where the
+    article lists unit testing, security scanning and CI/CD). The answer's own sentences
+    stay; sentences the check put in for a misquote give way."""
     pool = answerable_from(question, list({s.n: s for s in sources}.values()))
     ranked = scored_sentences(query, pool, closeness=closeness, skills_in=skills_in)
     if not ranked:
         return checked
     best = ranked[0]
-    by_sentence = {(s.n, s.sentence): s for s in ranked}
-
-    def scored(support: Support) -> Scored | None:
-        return by_sentence.get((support.source, support.evidence.strip(" -•*\t")))
-
-    rests_on = [scored(s) for s in checked.supports]
+    # A sentence of the answer is scored with what backs it, both as they are: the model's
+    # words may be what takes up the question ("The technical architecture skillset involves
+    # building a blueprint ..." rests on "This is the “blueprint” that ..."), and a backing
+    # sentence no extractive answer would quote still counts.
+    said = [_CITED.sub("", s.sentence) + " " + s.evidence if s.status != "replaced" else s.evidence
+            for s in checked.supports]
+    named = [s for s in pool if s.company and s.company.lower() in question.lower()]
+    by_text = {s.sentence: s for s in scored(query, [(s.source, 0, text) for s, text in zip(checked.supports, said,
+                                                                                            strict=True)],
+                                             named, closeness=closeness, skills_in=skills_in)}
     # Closeness in meaning alone does not overrule the model: the best sentence must also
-    # share more of the question's words than any the answer rests on.
-    if any(s is not None and (s.score > best.score - MAX_SCORE_BEHIND_BEST or s.shared >= best.shared)
-           for s in rests_on):
+    # share more of the question's words than any of the answer.
+    if any(on is not None and (on.score >= best.score - MAX_SCORE_BEHIND_BEST or on.shared >= best.shared)
+           for on in map(by_text.get, said)):
         return checked
-    kept = [s for s, on in zip(checked.supports, rests_on, strict=True) if s.status != "replaced" and on is not None]
+    kept = [s for s in checked.supports if s.status != "replaced"]
     supports = [*kept, Support(f"{best.sentence.rstrip(' .')} [{best.n}].", best.n, best.sentence, "added")]
-    dropped = [(s.sentence, "far less on the question than what the sources say of it")
+    dropped = [(s.sentence, "a source sentence put in for a misquote, far less on the question than another")
                for s in checked.supports if s not in kept]
     return Checked(" ".join(s.sentence for s in supports), supports, [*checked.dropped, *dropped])
+
+
+_CITED = re.compile(r"\s*\[\d+\]")
 
 
 # The words of the question a sentence must share to answer it over the model's decline,

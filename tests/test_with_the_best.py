@@ -30,24 +30,40 @@ def test_an_answer_far_from_the_best_sentence_gets_it() -> None:
     assert result.supports[1].evidence == PRACTICES and result.dropped == []
 
 
-def test_a_replacement_and_a_sentence_off_the_question_give_way() -> None:
+def test_a_replacement_gives_way_and_the_answer_s_own_sentences_stay() -> None:
     off = "The weather in the office was sunny all year."
     checked = answer(Support(f"{PYTHON} [1].", 1, PYTHON, "replaced"), Support("It was sunny [2].", 2, off, "supported"))
     result = with_the_best(checked, QUESTION, QUESTION, [source(1, PYTHON, PRACTICES), source(2, off)])
-    assert result.text == f"{PRACTICES.rstrip('.')} [1]."
-    assert [why for _, why in result.dropped] == ["far less on the question than what the sources say of it"] * 2
+    assert result.text == f"It was sunny [2]. {PRACTICES.rstrip('.')} [1]."
+    assert result.dropped == [(f"{PYTHON} [1].",
+                               "a source sentence put in for a misquote, far less on the question than another")]
+
+
+def test_the_answer_s_own_words_can_take_up_the_question() -> None:
+    # The backing sentence shares nothing with the question; the model's sentence does.
+    blueprint = "This is the blueprint that shows how a whole system works together."
+    checked = answer(Support("Software engineering practices are the blueprint of a system [1].", 1, blueprint,
+                             "supported"))
+    assert with_the_best(checked, QUESTION, QUESTION, [source(1, blueprint, PRACTICES)]) == checked
 
 
 def test_an_answer_that_has_the_best_sentence_or_comes_near_it_stands() -> None:
     sources = [source(1, PYTHON, PRACTICES)]
     has_it = answer(Support("They follow unit testing and CI/CD [1].", 1, PRACTICES, "supported"))
     assert with_the_best(has_it, QUESTION, QUESTION, sources) == has_it
-    # One shared word fewer than the best sentence: 0.99 behind it is near enough (it comes
-    # first in the source), 1.01 is not (it comes second).
+    # One shared word fewer than the best sentence (what an answer rests on is scored as the
+    # first of its source): 0.99 behind it is near enough, 1.05 is not.
     near = "ML engineers know software tools well."  # 2 shared words
     two = answer(Support("They know software tools [1].", 1, near, "supported"))
-    assert with_the_best(two, QUESTION, QUESTION, [source(1, near, PRACTICES)]) == two
-    assert len(with_the_best(two, QUESTION, QUESTION, [source(1, PRACTICES, near)]).supports) == 2
+    assert with_the_best(two, QUESTION, QUESTION, [source(1, near, PRACTICES)]) == two  # 1.95 and 2.94
+    two = answer(Support("They know software tools [2].", 2, near, "supported"))
+    assert len(with_the_best(two, QUESTION, QUESTION, [source(1, PRACTICES), source(2, near)]).supports) == 2
+
+
+def test_what_the_answer_rests_on_counts_though_no_extractive_answer_would_quote_it() -> None:
+    asked = "I’m a principal ML engineer, and what’s asked most is “What is software engineering practice?”"
+    checked = answer(Support("The author is asked about software engineering practice [1].", 1, asked, "supported"))
+    assert with_the_best(checked, QUESTION, QUESTION, [source(1, asked, PRACTICES)]) == checked
 
 
 def test_meaning_alone_does_not_overrule_the_model() -> None:
