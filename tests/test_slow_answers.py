@@ -64,6 +64,12 @@ LOCAL_CHECKS = [
     ("Which Fortune 50 company does the author work for?", {"declined": True}),
     ("The Fortune 50 company the author works at — that's Amazon, right?", {"declined": True}),
     ("Does data science always require machine learning?", {"must_not": [r"^\s*yes\b"]}),
+    # Right but incomplete answers the model gave ("Python"; "a stronger mathematical
+    # background" for GLMs) get the sentence that answers.
+    ("Which general software engineering practices are ML engineers expected to know?", {"has": [r"unit test"]}),
+    ("What does the article say about GLMs?", {"has": [r"insurance"]}),
+    ("Do ML engineers ever build predictive models on tabular data?",
+     {"has": [r"tabular"], "must_not": [r"ML engineers?[^.]{0,80}C\+\+"]}),
 ]
 
 
@@ -81,6 +87,8 @@ def test_the_local_model_answers_the_questions_a_reader_checks_first(answer_inde
         for pattern in want.get("must_not", []):
             assert not re.search(pattern, answer["answer"], re.I), (question, answer["answer"])
         assert set(want.get("both", [])) <= set(roles_named(answer["answer"])), (question, answer["answer"])
+        for pattern in want.get("has", []):
+            assert re.search(pattern, answer["answer"], re.I), (question, answer["answer"])
 
 
 def test_the_article_prefix_is_evaluated_once_and_loaded_after_a_restart(answer_index: Path, tmp_path: Path,
