@@ -29,7 +29,7 @@ _STOPWORDS = frozenset(
     there these they this those through to too under until up very was we were what when where which
     while who whom why will with would you your yours according author article say says said think
     thinks tell me please does do much many also really explain explains describe describes mention
-    mentions discuss discusses talk talks come comes""".split()
+    mentions discuss discusses talk talks come comes toward towards""".split()
 )
 _CITATION = re.compile(r"\[(\d+)\]")
 

@@ -102,20 +102,18 @@ def with_the_best(checked: Checked, question: str, query: str, sources: Sequence
     if not ranked:
         return checked
     best = ranked[0]
-    # A sentence of the answer is scored with what backs it, both as they are: the model's
-    # words may be what takes up the question ("The technical architecture skillset involves
-    # building a blueprint ..." rests on "This is the “blueprint” that ..."), and a backing
-    # sentence no extractive answer would quote still counts.
-    said = [_CITED.sub("", s.sentence) + " " + s.evidence if s.status != "replaced" else s.evidence
-            for s in checked.supports]
+    # A sentence of the answer is scored by what backs it, as it is (a backing sentence no
+    # extractive answer would quote still counts), or with the model's words, which may be
+    # what takes up the question ("The technical architecture skillset involves building a
+    # blueprint ..." rests on "This is the “blueprint” that ...").
+    texts = [[s.evidence.strip(" -•*\t")] + ([_CITED.sub("", s.sentence) + " " + s.evidence]
+                                            if s.status != "replaced" else []) for s in checked.supports]
     named = [s for s in pool if s.company and s.company.lower() in question.lower()]
-    by_text = {s.sentence: s for s in scored(query, [(s.source, 0, text) for s, text in zip(checked.supports, said,
-                                                                                            strict=True)],
-                                             named, closeness=closeness, skills_in=skills_in)}
+    on = scored(query, [(s.source, 0, text) for s, options in zip(checked.supports, texts, strict=True)
+                        for text in options], named, closeness=closeness, skills_in=skills_in)
     # Closeness in meaning alone does not overrule the model: the best sentence must also
     # share more of the question's words than any of the answer.
-    if any(on is not None and (on.score >= best.score - MAX_SCORE_BEHIND_BEST or on.shared >= best.shared)
-           for on in map(by_text.get, said)):
+    if any(o.score >= best.score - MAX_SCORE_BEHIND_BEST or o.shared >= best.shared for o in on):
         return checked
     kept = [s for s in checked.supports if s.status != "replaced"]
     supports = [*kept, Support(f"{best.sentence.rstrip(' .')} [{best.n}].", best.n, best.sentence, "added")]

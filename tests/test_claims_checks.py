@@ -495,3 +495,10 @@ def test_a_sentence_that_only_says_the_question_back_is_dropped() -> None:
     assert beyond_the_question(Checked(denied.sentence, [denied]), asked).supports == [denied]
     unchanged = Checked(answer.sentence, [answer])
     assert beyond_the_question(unchanged, question) is unchanged
+
+
+def test_what_the_author_believes_is_checked_on_what_they_say() -> None:
+    heading = Source(1, "article#16", "Where the industry is heading", "article", "", "",
+                     "Where the industry is heading\nI see a growing need for ML engineers in general.", 0.5)
+    checked = check_answer("The author believes there is a growing need for ML engineers [1].", [heading], "Where?")
+    assert [s.evidence for s in checked.supports] == ["I see a growing need for ML engineers in general."]
