@@ -103,14 +103,12 @@ def with_the_best(checked: Checked, question: str, query: str, sources: Sequence
         return checked
     best = ranked[0]
     # A sentence of the answer is scored by what backs it, as it is (a backing sentence no
-    # extractive answer would quote still counts), or with the model's words, which may be
-    # what takes up the question ("The technical architecture skillset involves building a
+    # extractive answer would quote still counts), or with the answer's own words, which may
+    # be what takes up the question ("The technical architecture skillset involves building a
     # blueprint ..." rests on "This is the “blueprint” that ...").
-    texts = [[s.evidence.strip(" -•*\t")] + ([_CITED.sub("", s.sentence) + " " + s.evidence]
-                                            if s.status != "replaced" else []) for s in checked.supports]
     named = [s for s in pool if s.company and s.company.lower() in question.lower()]
-    on = scored(query, [(s.source, 0, text) for s, options in zip(checked.supports, texts, strict=True)
-                        for text in options], named, closeness=closeness, skills_in=skills_in)
+    on = scored(query, [(s.source, 0, text) for s in checked.supports for text in (s.evidence, f"{s.sentence} {s.evidence}")],
+                named, closeness=closeness, skills_in=skills_in)
     # Closeness in meaning alone does not overrule the model: the best sentence must also
     # share more of the question's words than any of the answer.
     if any(o.score >= best.score - MAX_SCORE_BEHIND_BEST or o.shared >= best.shared for o in on):
@@ -120,9 +118,6 @@ def with_the_best(checked: Checked, question: str, query: str, sources: Sequence
     dropped = [(s.sentence, "a source sentence put in for a misquote, far less on the question than another")
                for s in checked.supports if s not in kept]
     return Checked(" ".join(s.sentence for s in supports), supports, [*checked.dropped, *dropped])
-
-
-_CITED = re.compile(r"\s*\[\d+\]")
 
 
 # The words of the question a sentence must share to answer it over the model's decline,

@@ -9,6 +9,7 @@ from assistant.answer import (
     content_terms,
     extractive_answer,
     is_decline,
+    scored_sentences,
     strip_instructions,
     supported,
 )
@@ -295,3 +296,41 @@ def test_focus_cuts_one_overlong_sentence_200_characters_past_the_budget() -> No
     long = "Spark pipelines " + "a" * 383 + "."
     assert len(long) == 400
     assert focus(long + " Short one.", FOCUS_QUESTION, 50) == long[:250]
+
+
+def test_the_sentences_an_extractive_answer_can_quote_and_their_exact_scores() -> None:
+    body = ("• Statistics matter for testing models. you and allow you to grow fast. Data Scientist/ML Engineer. "
+            "Do statistics matter for testing models? Statistics matter. ML engineers: statistics matters. Testing models needs statistics daily.")
+    found = scored_sentences("Do statistics matter for testing?", [source(1, body)])
+    # A bullet taken off; a lower-case fragment, a title line, a question and a two-word
+    # sentence skipped, and the sentences after them still read.
+    assert [(s.position, s.sentence) for s in found] == [
+        (0, "Statistics matter for testing models."), (5, "ML engineers: statistics matters."),
+        (6, "Testing models needs statistics daily.")]
+    # score = shared words + 4 x closeness + 2 x tools asked for - 0.05 x source - 0.01 x position
+    assert [(s.shared, s.close, round(s.score, 6)) for s in found] == [(3, 0.0, 2.95), (2, 0.0, 1.9), (2, 0.0, 1.89)]
+
+    def closeness(question: str, sentences: list[str]) -> list[float]:
+        return [0.5 if "daily" in s else 0.55 if "matters" in s else 0.0 for s in sentences]
+
+    def tools(text: str) -> set[str]:
+        return {"stats"} if "statistics" in text.lower() else set()
+
+    scores = {s.position: (s.close, round(s.score, 6))
+              for s in scored_sentences("Is statistics asked?", [source(1, body)], closeness=closeness, skills_in=tools)}
+    assert scores == {0: (0.0, 2.95), 5: (0.55, 5.1), 6: (0.5, 4.89)}
+    # Sharing no word, 0.55 close is just close enough to stand alone; 0.5 is not.
+    alone = scored_sentences("Are they asked?", [source(1, body)], closeness=closeness)
+    assert [(s.position, round(s.score, 6)) for s in alone] == [(5, 2.1)]
+
+
+def test_a_question_that_names_a_company_is_answered_from_its_postings() -> None:
+    def posting(n: int, company: str, text: str) -> Source:
+        return Source(n, f"p{n}#0", "Data Engineer", "posting", "data_engineer", company, f"Data Engineer\n{text}", 0.5)
+
+    sources = [posting(1, "Northwind Analytics", "Northwind Analytics runs Airflow for its pipelines."),
+               posting(2, "Contoso", "Contoso runs Airflow pipelines for Northwind customers.")]
+    found = scored_sentences("Which orchestrator does NORTHWIND ANALYTICS run for pipelines?", sources)
+    # Only its postings, and its name is no shared word (the question's "pipelines" is).
+    assert [(s.n, s.shared) for s in found] == [(1, 1)]
+    assert [s.n for s in scored_sentences("Which orchestrator runs pipelines?", sources)] == [1, 2]

@@ -27,7 +27,7 @@ def test_an_answer_far_from_the_best_sentence_gets_it() -> None:
     result = with_the_best(checked, QUESTION, QUESTION, [source(1, PYTHON, PRACTICES)])
     assert result.text == f"ML engineers know Python [1]. {PRACTICES.rstrip('.')} [1]."
     assert [s.status for s in result.supports] == ["supported", "added"]
-    assert result.supports[1].evidence == PRACTICES and result.dropped == []
+    assert result.supports[1].evidence == PRACTICES and result.supports[1].source == 1 and result.dropped == []
 
 
 def test_a_replacement_gives_way_and_the_answer_s_own_sentences_stay() -> None:
@@ -76,3 +76,66 @@ def test_meaning_alone_does_not_overrule_the_model() -> None:
         return [0.9 if s == other else 0.1 for s in sentences]
     assert with_the_best(checked, "Which tools must ML engineers know?", "Which tools must ML engineers know?",
                          sources, closeness) == checked
+
+
+def test_meaning_and_named_tools_choose_the_best_sentence() -> None:
+    # Both share two words of the question; closeness, or the tool the question names, decides.
+    first = "ML engineers run pipelines with Jenkins for testing."
+    second = "ML engineers run pipelines with GitLab for testing."
+    sources = [source(1, PYTHON), source(2, first, second)]
+    checked = answer(Support("ML engineers know Python [1].", 1, PYTHON, "supported"))
+    question = "Which testing pipelines, on which CI server?"
+
+    def closeness(asked: str, sentences: list[str]) -> list[float]:
+        return [0.3 if "GitLab" in s and "Python" not in s else 0.0 for s in sentences]
+
+    def tools(text: str) -> set[str]:
+        return {"ci"} if "gitlab" in text.lower() or "ci server" in text.lower() else set()
+
+    def added(**kwargs: object) -> str:
+        return with_the_best(checked, question, question, sources, **kwargs).supports[-1].evidence  # type: ignore[arg-type]
+
+    assert added() == first  # earlier in its source
+    assert added(closeness=closeness) == second
+    assert added(skills_in=tools) == second
+
+
+def test_the_name_of_the_company_asked_about_is_no_shared_word() -> None:
+    says_name = "Evil Corp is a great place to work."
+    testing = "Evil Corp uses pytest for unit testing."
+    postings = [Source(n, f"p{n}#0", "ML Engineer", "posting", "ml_engineer", "Evil Corp", f"ML Engineer\n{text}", 0.5)
+                for n, text in ((1, says_name), (2, testing))]
+    checked = answer(Support("Evil Corp is a great place [1].", 1, says_name, "supported"))
+    result = with_the_best(checked, "What does EVIL CORP use for unit testing?", "What does EVIL CORP use for unit testing?",
+                           postings)
+    assert [s.evidence for s in result.supports] == [says_name, testing]
+
+
+def test_the_answer_s_sentences_are_scored_in_meaning_and_tools_too() -> None:
+    # PYTHON shares 1 word against 3 of PRACTICES (0.90 against 2.95), but comes near it in
+    # meaning (4.50 against 4.95) or by naming the tool asked about (2.90).
+    sources = [source(1, PRACTICES), source(2, PYTHON)]
+    checked = answer(Support("ML engineers know Python [2].", 2, PYTHON, "supported"))
+
+    def closeness(asked: str, sentences: list[str]) -> list[float]:
+        return [0.9 if "Python" in s else 0.5 for s in sentences]
+
+    def tools(text: str) -> set[str]:
+        return {"python"} if "python" in text.lower() or "scripting" in text.lower() else set()
+
+    assert len(with_the_best(checked, QUESTION, QUESTION, sources).supports) == 2
+    assert with_the_best(checked, QUESTION, QUESTION, sources, closeness) == checked
+    scripting = QUESTION.replace("know?", "know for scripting?")
+    assert with_the_best(checked, scripting, scripting, sources, skills_in=tools) == checked
+
+
+def test_a_sentence_far_in_words_and_meaning_gives_way_to_one_close_in_meaning() -> None:
+    off = "The weather in the office was sunny all year."
+    shipped = "Models are shipped to production servers and watched there."
+    checked = answer(Support("It was sunny [1].", 1, off, "supported"))
+
+    def closeness(asked: str, sentences: list[str]) -> list[float]:
+        return [0.8 if "shipped" in s else 0.0 for s in sentences]
+    result = with_the_best(checked, "What about deployment?", "What about deployment?", [source(1, off), source(2, shipped)],
+                           closeness)
+    assert [s.evidence for s in result.supports] == [off, shipped]
