@@ -31,7 +31,6 @@ _CITATION = re.compile(r"\s*\[(\d+)\]")
 # expected to ...") and role words, which the role check judges on its own.
 _FRAMING = frozenset(
     """article author post writer says said notes note mentions mentioned states stated explains explained
-    believes believe believed feels feel felt
     according often typically usually generally commonly also expected required requires require need needs
     needed important role roles engineer engineers scientist scientists analyst analysts ml machine learning
     data skillset skillsets skill skills""".split()
