@@ -7,7 +7,7 @@ the article in view; no single posting fills the results.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +104,7 @@ class HybridRetriever:
         # With a single place there is nothing to reserve: the best passage wins.
         chosen = article[: min(slots, k - 1)] if k > 1 else []
         rest = self._diverse([h for h in hits if h.kind != "article" or k == 1], k - len(chosen))
+        rest = _each_role(rest, hits, roles_in(repaired))
         if postings_question:
             return self._filled(sorted(chosen + rest, key=lambda h: h.score, reverse=True))
         return self._filled(chosen + rest)
@@ -245,6 +246,27 @@ _QUESTION_WORDS = frozenset({"what", "where", "when", "which", "who", "whom", "w
 def _heading_words(lexical: LexicalIndex, text: str) -> set[str]:
     """The stemmed words of a heading or question that can say what it is about."""
     return set(lexical.stems(without_roles(text))) - _QUESTION_WORDS
+
+
+def _each_role(chosen: list[Hit], ranked: list[Hit], roles: list[str]) -> list[Hit]:
+    """A question that names two roles or more gets evidence about each ("How is a data
+    engineer different from a data analyst?" is not answered from two analyst postings): a
+    role without a place gets its best-ranked chunk, its role note first, in the place of the last chunk of a role
+    that has more than one, or of no role the question names."""
+    if len(roles) < 2:
+        return chosen
+    chosen = list(chosen)
+    for role in roles:
+        if any(h.role_family == role for h in chosen):
+            continue
+        # The role's own note, which says what the role is, before any posting.
+        theirs = [h for h in ranked if h.role_family == role and h.kind != "article" and h not in chosen]
+        best = next((h for h in theirs if h.kind == "role"), theirs[0] if theirs else None)
+        counts = Counter(h.role_family for h in chosen)
+        spare = [i for i, h in enumerate(chosen) if counts[h.role_family] > 1 or h.role_family not in roles]
+        if best is not None and spare:
+            chosen[spare[-1]] = best
+    return chosen
 
 
 def _best(scores: np.ndarray, n: int) -> np.ndarray:

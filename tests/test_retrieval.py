@@ -37,3 +37,25 @@ def test_k_places_at_most() -> None:
 def test_the_caps_come_from_the_configuration() -> None:
     config = RetrievalConfig(max_chunks_per_document=1, max_article_chunks=2)
     assert spread(RANKED, 10, config) == ["a#0", "p1#0", "a#1", "p2#0"]
+
+
+def role_hit(doc_id: str, role: str, kind: str = "posting") -> Hit:
+    return Hit.from_store(f"s-{doc_id}-0", "", {"doc_id": doc_id, "position": 0, "kind": kind, "role_family": role}, 1.0)
+
+
+def test_a_comparison_gets_evidence_for_each_role_it_names() -> None:
+    from assistant.retrieval import _each_role
+
+    a1, a2, other = role_hit("a1", "data_analyst"), role_hit("a2", "data_analyst"), role_hit("o", "other")
+    engineer, note = role_hit("e", "data_engineer"), role_hit("n", "data_engineer", "role")
+    ranked = [a1, a2, other, engineer, note]
+    ids = lambda hits: [h.doc_id for h in hits]  # noqa: E731
+    # The role note of the missing role, in the place of the last chunk it can spare: a
+    # role the question does not name, then the second of a role that has two.
+    assert ids(_each_role([a1, a2, other], ranked, ["data_engineer", "data_analyst"])) == ["a1", "a2", "n"]
+    assert ids(_each_role([a1, a2], ranked, ["data_engineer", "data_analyst"])) == ["a1", "n"]
+    # Without a note, the role's best posting; one role named, or none to spare: unchanged.
+    assert ids(_each_role([a1, a2], [a1, a2, engineer], ["data_analyst", "data_engineer"])) == ["a1", "e"]
+    assert ids(_each_role([a1, a2], ranked, ["data_engineer"])) == ["a1", "a2"]
+    assert ids(_each_role([a1, engineer], ranked, ["data_analyst", "data_engineer", "ml_engineer"])) == ["a1", "e"]
+    assert ids(_each_role([a1], [a1], ["data_analyst", "data_engineer"])) == ["a1"]
