@@ -400,9 +400,10 @@ def complete_comparison(checked: Checked, question: str, sources: Sequence[Sourc
                         or len(content_terms(sentence)) < 4 or META.search(sentence)
                         or not wanted & _claim_words(sentence)):
                     continue
-                # Sentences about this role alone, from the article, come first.
+                # Sentences from the article come first (the article is what the question is
+                # asked of, and the role notes only sum a role up), then those about this role alone.
                 score = (len(wanted & _claim_words(sentence)) + (1.0 if named == [role] else 0.0)
-                         + (0.5 if source.kind == "article" else 0.0) - 0.01 * source.n)
+                         + (1.5 if source.kind == "article" else 0.0) - 0.01 * source.n)
                 if best is None or score > best[0]:
                     best = (score, source, sentence)
         if best is not None:

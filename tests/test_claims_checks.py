@@ -17,6 +17,7 @@ from assistant.claims import (
     answers_the_question,
     beyond_the_question,
     check_answer,
+    complete_comparison,
 )
 from tests.test_claims import DS, MLE, SOURCES
 
@@ -505,3 +506,16 @@ def test_what_the_author_believes_must_be_in_what_they_say() -> None:
                      "Where the industry is heading\nI see a growing need for ML engineers in general.", 0.5)
     checked = check_answer("The author believes there is a growing need for ML engineers [1].", [heading], "Where?")
     assert checked.supports == [] and checked.dropped[0][1] == "the source covers 50% of its words"
+
+
+def test_the_other_side_of_a_comparison_comes_from_the_article_before_a_role_note() -> None:
+    # Both share "data engineering" and "role" with the question; the note speaks of the data
+    # engineer alone (+1), the article names the analyst too but is the article (+1.5).
+    article = Source(1, "article#5", "The three skillsets", "article", "", "", "The three skillsets\nI omitted data "
+                     "engineering because it is more often relegated to a role like a data analyst or data engineer.", 0.5)
+    note = Source(2, "role2#0", "Data Engineer (role note)", "role", "data_engineer", "", "Data Engineer (role note)\n"
+                  "A data engineer owns data engineering: the pipelines that move data into the warehouse.", 0.5)
+    ml = Support("ML engineers build models [3].", 3, "ML engineers build models.", "supported")
+    result = complete_comparison(Checked(ml.sentence, [ml]), "Is data engineering the ML engineer's role or the "
+                                 "data engineer's?", [note, article])
+    assert [s.source for s in result.supports] == [3, 1] and result.supports[1].status == "added"
