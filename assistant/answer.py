@@ -307,7 +307,7 @@ def scored_sentences(question: str, sources: Sequence[Source], *, closeness: Clo
     share most with it, in words and, with `closeness`, in meaning, and that name the tools
     it asks about (`skills_in`)."""
     # A question that names a company ("the Evil Corp posting") is answered from its postings.
-    named = _named_companies(question, sources)
+    named = named_companies(question, sources)
     candidates: list[tuple[int, int, str]] = []
     for source in named or sources:
         for position, sentence in enumerate(split_sentences(_body(source))):
@@ -322,7 +322,8 @@ def scored_sentences(question: str, sources: Sequence[Source], *, closeness: Clo
     return scored(question, candidates, named, closeness=closeness, skills_in=skills_in)
 
 
-def _named_companies(question: str, sources: Sequence[Source]) -> list[Source]:
+def named_companies(question: str, sources: Sequence[Source]) -> list[Source]:
+    """The sources whose company the question names, as a word ("the Evil Corp posting")."""
     return [s for s in sources if s.company and re.search(rf"\b{re.escape(s.company)}\b", question, re.I)]
 
 

@@ -25,6 +25,7 @@ from assistant.answer import (
     core_prefix,
     extractive_answer,
     is_decline,
+    named_companies,
     scored,
     scored_sentences,
     sources_from,
@@ -106,9 +107,8 @@ def with_the_best(checked: Checked, question: str, query: str, sources: Sequence
     # extractive answer would quote still counts), or with the answer's own words, which may
     # be what takes up the question ("The technical architecture skillset involves building a
     # blueprint ..." rests on "This is the “blueprint” that ...").
-    named = [s for s in pool if s.company and s.company.lower() in question.lower()]
-    on = scored(query, [(s.source, 0, text) for s in checked.supports for text in (s.evidence, f"{s.sentence} {s.evidence}")],
-                named, closeness=closeness, skills_in=skills_in)
+    candidates = [(s.source, 0, text) for s in checked.supports for text in (s.evidence, f"{s.sentence} {s.evidence}")]
+    on = scored(query, candidates, named_companies(question, pool), closeness=closeness, skills_in=skills_in)
     # Closeness in meaning alone does not overrule the model: the best sentence must also
     # share more of the question's words than any of the answer.
     if any(o.score >= best.score - MAX_SCORE_BEHIND_BEST or o.shared >= best.shared for o in on):

@@ -251,8 +251,8 @@ def _heading_words(lexical: LexicalIndex, text: str) -> set[str]:
 def _each_role(chosen: list[Hit], ranked: list[Hit], roles: list[str]) -> list[Hit]:
     """A question that names two roles or more gets evidence about each ("How is a data
     engineer different from a data analyst?" is not answered from two analyst postings): a
-    role without a place gets its best-ranked chunk, its role note first, in the place of the last chunk of a role
-    that has more than one, or of no role the question names."""
+    role without a place gets its best-ranked chunk, its role note first, in the place of the
+    last chunk of a role that has more than one, or of no role the question names."""
     if len(roles) < 2:
         return chosen
     chosen = list(chosen)
