@@ -107,7 +107,13 @@ def with_the_best(checked: Checked, question: str, query: str, sources: Sequence
     # extractive answer would quote still counts), or with the answer's own words, which may
     # be what takes up the question ("The technical architecture skillset involves building a
     # blueprint ..." rests on "This is the “blueprint” that ...").
-    candidates = [(s.source, 0, text) for s in checked.supports for text in (s.evidence, f"{s.sentence} {s.evidence}")]
+    # A sentence that only says the question's words back ("The Fourth Coffee machine learning
+    # engineer job is not really ML engineering", whose source says it is "much closer to an
+    # analytics or junior data science role") gives no reason, so its backing does not count.
+    asked = topic_stems(question)
+    candidates = [(s.source, 0, text) for s in checked.supports
+                  if not topic_stems(re.sub(r"\[\d+\]", "", s.sentence)) <= asked
+                  for text in (s.evidence, f"{s.sentence} {s.evidence}")]
     on = scored(query, candidates, named_companies(question, pool), closeness=closeness, skills_in=skills_in)
     # Closeness in meaning alone does not overrule the model: the best sentence must also
     # share more of the question's words than any of the answer.

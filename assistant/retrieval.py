@@ -183,7 +183,9 @@ class HybridRetriever:
         the embedder ranks other passages closer."""
         asked = _heading_words(self.lexical, query)
         # One common word ("the industry favorite" and "Where the industry is heading") is
-        # chance: a heading matches with all its words, or two of a longer one's.
+        # chance: a heading matches with all its words, or two of a longer one's. A heading of
+        # roles alone ("Data scientist vs. ML engineer") has no words: naming its roles is not
+        # enough (measured: it crowds the passage that answers out of the article's places).
         shared = np.array([len(asked & heading) if len(asked & heading) >= min(len(heading), 2) else 0
                            for heading in self._article_headings], dtype=np.float32)
         rows, values = self._matching_article(shared, filters)
@@ -239,8 +241,9 @@ class HybridRetriever:
         return chosen
 
 
-# BM25's stopwords keep these, and a heading's "what is an ML engineer?" matches every question.
-_QUESTION_WORDS = frozenset({"what", "where", "when", "which", "who", "whom", "whose", "why", "how"})
+# BM25's stopwords keep these, and a heading's "what is an ML engineer?" matches every question;
+# the "vs." of "Data scientist vs. ML engineer" matched every question that says "vs".
+_QUESTION_WORDS = frozenset({"what", "where", "when", "which", "who", "whom", "whose", "why", "how", "vs", "versus"})
 
 
 def _heading_words(lexical: LexicalIndex, text: str) -> set[str]:

@@ -139,3 +139,18 @@ def test_a_sentence_far_in_words_and_meaning_gives_way_to_one_close_in_meaning()
     result = with_the_best(checked, "What about deployment?", "What about deployment?", [source(1, off), source(2, shipped)],
                            closeness)
     assert [s.evidence for s in result.supports] == [off, shipped]
+
+
+def test_a_sentence_that_only_says_the_question_back_does_not_stand_for_its_source() -> None:
+    asked = "Is the Fourth Coffee engineer job really engineering?"
+    reason = "Day to day the Fourth Coffee engineer job is much closer to an analytics role."
+    other = "Fourth Coffee sells coffee."
+    sources = [source(1, other, reason)]
+    bare = answer(Support("The Fourth Coffee engineer job is not really engineering [1].", 1, reason, "supported"))
+    result = with_the_best(bare, asked, asked, sources)
+    assert result.text == f"The Fourth Coffee engineer job is not really engineering [1]. {reason.rstrip('.')} [1]."
+    assert [s.status for s in result.supports] == ["supported", "added"]
+    # One word of its own ("analytics") and the answer gives its reason: it stands.
+    reasoned = answer(Support("The Fourth Coffee engineer job is analytics, not engineering [1].", 1, reason,
+                              "supported"))
+    assert with_the_best(reasoned, asked, asked, sources) == reasoned
