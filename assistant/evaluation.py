@@ -68,6 +68,21 @@ def on_evidence(sentence: str, phrases: list[str]) -> bool:
     return False
 
 
+# "easier for someone with a strong data science background to obtain a software engineering
+# skillset than vice versa" says something of both roles while naming one.
+_BOTH_WAYS = re.compile(r"\b(vice versa|the other way (a)?round)\b", re.I)
+
+
+def both_sides(answer: str, roles: list[str]) -> bool:
+    """Whether an answer says something of every role a comparison asks about: it names
+    each, or, asked about two, has a sentence that names one and says "vice versa"."""
+    named = set(roles_named(answer))
+    if set(roles) <= named:
+        return True
+    return len(roles) == 2 and any(_BOTH_WAYS.search(s) and set(roles) & set(roles_named(s))
+                                   for s in answer_sentences(answer))
+
+
 def _share(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 3) if flags else None
 
@@ -129,7 +144,7 @@ def evaluate(assistant: Assistant, questions: list[dict[str, Any]], *, k: int) -
             "supported": len(checked.supports) if checked else 0,
             "model_dropped": answer.dropped,
             "roles": roles,
-            "both_sides": (not answer.declined and set(roles) <= set(roles_named(answer.answer))) if roles else None,
+            "both_sides": (not answer.declined and both_sides(answer.answer, roles)) if roles else None,
             "query": answer.query,
             "evidence_in_answer": (any(on) and not answer.declined) if phrases and not refuse else None,
             "off_evidence": on.count(False),

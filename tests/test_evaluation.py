@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.evaluation import on_evidence, summarize
+from assistant.evaluation import both_sides, on_evidence, summarize
 
 EVIDENCE = ["These definitions really do vary quite a bit!", "companies define these roles pretty ambiguously"]
 
@@ -33,3 +33,15 @@ def test_the_summary_counts_answers_on_their_evidence_and_sentences_off_it() -> 
     assert summary["no_evidence_in_answer"] == ["b"]
     assert summary["sentences_off_evidence"] == round(3 / 6, 3)
     assert summary["unanswerable_declined"] == 1.0 and summary["answerable_declined"] == 0.0
+
+
+def test_a_comparison_is_answered_on_both_sides_when_each_role_is_named_or_one_is_and_vice_versa() -> None:
+    roles = ["data_scientist", "ml_engineer"]
+    assert both_sides("A data scientist knows more math. An ML engineer codes more.", roles)
+    assert not both_sides("A data scientist knows more math.", roles)
+    assert both_sides("It is easier for a data scientist to learn to code than vice versa.", roles)
+    assert both_sides("It is easier for a data scientist to learn to code than the other way round.", roles)
+    # "Vice versa" in a sentence about neither role, or with a third role asked about, is not enough.
+    assert not both_sides("A data scientist knows math. Coding helps math and vice versa.", roles)
+    assert not both_sides("It is easier for a data scientist to learn to code than vice versa.",
+                          [*roles, "data_engineer"])
