@@ -327,6 +327,14 @@ def named_companies(question: str, sources: Sequence[Source]) -> list[Source]:
     return [s for s in sources if s.company and re.search(rf"\b{re.escape(s.company)}\b", question, re.I)]
 
 
+# Verbs nearly every sentence could share with a question: "did the author go to Stanford?" is
+# not answered by "... might not necessarily go by the title", nor "do you need a PhD?" by "a
+# growing need for ML engineers". Alone they count as no shared word.
+# Stems as `topic_stems` cuts them.
+_LIGHT_VERBS = frozenset({"go", "goes", "going", "need", "needs", "neede", "get", "gets", "make", "makes", "made",
+                          "take", "takes", "want", "wants"})
+
+
 def scored(question: str, candidates: Sequence[tuple[int, int, str]], named: Sequence[Source] = (), *,
            closeness: Closeness | None = None, skills_in: Callable[[str], set[str]] | None = None) -> list[Scored]:
     """`candidates` (source, position, sentence) scored against the question, best first,
@@ -346,7 +354,8 @@ def scored(question: str, candidates: Sequence[tuple[int, int, str]], named: Seq
         # Closeness in meaning alone finds a nearest sentence for any question, one the
         # corpus cannot answer too: without a shared word it has to be close indeed (unless
         # the question names the company whose postings these are).
-        if (terms and not shared and close < MIN_CLOSENESS_ALONE and not named) or sentence.lower() in seen:
+        weighty = len((terms - _LIGHT_VERBS) & topic_stems(sentence))
+        if (terms and not weighty and close < MIN_CLOSENESS_ALONE and not named) or sentence.lower() in seen:
             continue
         seen.add(sentence.lower())
         tools_named = 2 * len(tools & skills_in(sentence)) if skills_in and tools else 0

@@ -74,6 +74,18 @@ def test_extractive_answer_weighs_meaning_named_tools_and_declines_what_nothing_
         "Terraform manages the cloud infrastructure [1]."
 
 
+def test_a_light_verb_alone_is_no_shared_word() -> None:
+    sources = [source(1, "They might not necessarily go by that name as engineers. There is a growing need for "
+                         "engineers in general.")]
+    # "go" and "need" are all these sentences share with the questions: they must be close in meaning.
+    assert extractive_answer("Did the author go to Stanford or MIT?", sources) == DECLINE
+    assert extractive_answer("Do you need a PhD?", sources) == DECLINE
+    assert extractive_answer("Do you need a PhD?", sources, closeness=lambda q, s: [0.56] * len(s)) != DECLINE
+    # With a weightier word beside it, a light verb counts as it always did.
+    assert extractive_answer("Do you need a PhD in general?", sources) == \
+        "There is a growing need for engineers in general [1]."
+
+
 def test_extractive_answer_keeps_only_sentences_nearly_as_good_as_the_best() -> None:
     # Without closeness a sentence scores its shared topic words, less 0.05 a source and
     # 0.01 a position: a margin of one shared word, counted by hand below.
