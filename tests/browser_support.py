@@ -19,6 +19,7 @@ from assistant.container import build_services
 from assistant.settings import REPO_ROOT, Settings
 from tests.conftest import build_index, free_port, posting
 from tests.fakes import HashingEmbedder, ScriptedChat
+from ui.analytics_tabs import ROLE_COLORS
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -214,3 +215,26 @@ def cells_past_their_block(page, selector: str) -> list[str]:  # type: ignore[no
         const box = cell.getBoundingClientRect();
         return box.width > 0 && box.right > block.right + 1;
     }).map((cell) => cell.innerText.trim().slice(0, 40))""", selector)
+
+
+def painted(chart) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """How many of a chart canvas's pixels are painted in each opaque colour ("#rrggbb"):
+    the page's own colours, to compare with the ones the code chose."""
+    return chart.locator("canvas").first.evaluate("""(canvas) => {
+        const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        const counts = {};
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3] !== 255) continue;
+          const key = "#" + [0, 1, 2].map((j) => data[i + j].toString(16).padStart(2, "0")).join("");
+          counts[key] = (counts[key] || 0) + 1;
+        }
+        return counts;
+    }""")
+
+
+def assert_role_colours(chart, roles: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The chart paints each role's bars in the colour ROLE_COLORS gives it (and the fast tests
+    check for contrast), not in a colour the page's theme put in its place."""
+    counts = painted(chart)
+    assert all(counts.get(ROLE_COLORS[r].lower(), 0) > 500 for r in roles), (
+        {r: counts.get(ROLE_COLORS[r].lower(), 0) for r in roles}, sorted(counts, key=counts.get)[-6:])

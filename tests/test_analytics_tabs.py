@@ -16,12 +16,14 @@ from assistant.analytics import StatsError
 from assistant.container import Services, build_services
 from assistant.figures import stats_json
 from assistant.mismatch import read_postings
+from assistant.roles import ROLE_FAMILIES
 from assistant.settings import Settings
 from tests.conftest import build_index, posting
 from tests.fakes import HashingEmbedder, ScriptedChat
 from tests.test_mismatch import ML
 from tests.test_mismatch import _corpus as hand_counted
 from ui.analytics_tabs import (
+    HEAT,
     ROLE_COLORS,
     TOP_SKILLS,
     check_outputs,
@@ -34,7 +36,7 @@ from ui.analytics_tabs import (
     skills_chart,
 )
 from ui.api import make_app
-from ui.render import role_label
+from ui.render import CSS, role_label
 from ui.served import ServedIndex
 
 ML_POSTING = """Machine Learning Engineer
@@ -78,7 +80,8 @@ def test_comparison_has_one_bar_per_skill_and_role_with_the_api_figures(served: 
     spec = skills_chart(result.bars, result.order).to_dict()
     assert spec["mark"]["type"] == "bar" and spec["encoding"]["y"]["sort"] == result.order
     assert spec["encoding"]["yOffset"]["field"] == "role" and spec["encoding"]["x"]["field"] == "share"
-    assert spec["encoding"]["color"]["scale"]["range"][:2] == [ROLE_COLORS["ML engineer"], ROLE_COLORS["Data scientist"]]
+    assert spec["encoding"]["fill"]["scale"]["range"][:2] == [ROLE_COLORS["ML engineer"], ROLE_COLORS["Data scientist"]]
+    assert "color" not in spec["encoding"]  # the page would swap a color scale's colours for its own
 
     assert list(result.table.columns[:4]) == ["skill", "ML engineer %", "ML engineer count", "ML engineer n"]
     assert len(result.table) == TOP_SKILLS
@@ -200,3 +203,72 @@ def test_the_compare_tab_opens_on_the_roles_a_link_names(served: ServedIndex) ->
     assert opened is not None and opened[0] == ["ml_engineer", "data_scientist"] and len(opened) == 5
     assert "Asked for more by ML engineer than data scientist postings" in opened[4]
     assert opened_on(served, "") is None and opened_on(served, "astronaut") is None
+
+
+def theme_colours(client: TestClient) -> dict[str, dict[str, str]]:
+    """The theme's colour variables as the page loads them (/theme.css), resolved to #rrggbb,
+    in light and dark mode (dark overrides some of light's)."""
+    css = client.get("/theme.css").text
+    blocks = {scheme: dict(re.findall(r"--([\w-]+):\s*([^;]+);", css[start:css.index("}", start)]))
+              for scheme, start in (("light", css.index(":root {")), ("dark", css.index(":root.dark, :root .dark {")))}
+    named = {"white": "#ffffff", "black": "#000000"}
+
+    def resolve(value: str, scheme: str) -> str:
+        value = value.strip()
+        while alias := re.fullmatch(r"var\(--([\w-]+)\)", value):
+            value = (blocks[scheme].get(alias[1]) or blocks["light"][alias[1]]).strip()
+        return named.get(value, value)
+
+    return {scheme: {name: resolve(value, scheme) for name, value in {**blocks["light"], **blocks[scheme]}.items()}
+            for scheme in ("light", "dark")}
+
+
+def _rgb(colour: str) -> tuple[float, ...]:
+    digits = colour.lstrip("#")
+    digits = "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+    return tuple(int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4))
+
+
+def _mix(top: str, under: str, alpha: float) -> str:
+    """`top` at `alpha` painted over `under` (also what color-mix(in srgb) gives)."""
+    return "#" + "".join(f"{round(255 * (a * alpha + b * (1 - alpha))):02x}" for a, b in zip(_rgb(top), _rgb(under),
+                                                                                              strict=True))
+
+
+def contrast_ratio(x: str, y: str) -> float:
+    """WCAG 2's contrast ratio, from the relative luminance of each colour."""
+    def luminance(colour: str) -> float:
+        r, g, b = (v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in _rgb(colour))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(x), luminance(y)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_contrast_ratio_is_wcags() -> None:
+    assert contrast_ratio("#ffffff", "#000000") == pytest.approx(21)
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+    assert _mix("#ffffff", "#000000", 0.5) == "#808080"
+
+
+def test_every_colour_the_page_draws_passes_wcag_aa_in_light_and_dark_mode(client: TestClient) -> None:
+    """Role colours are marks (bars, legend symbols): 3:1 against the chart's block and the page
+    behind it. Text (chips, the heat map's cells) 4.5:1 against what it is drawn on."""
+    theme = theme_colours(client)
+    assert (theme["light"]["block-background-fill"], theme["dark"]["block-background-fill"]) == ("#ffffff", "#27272a")
+    # Every role the tab offers has its own colour; none is text.
+    assert {role_label(r) for r in ROLE_FAMILIES} == set(ROLE_COLORS) and len(set(ROLE_COLORS.values())) == 8
+    for scheme, colours in theme.items():
+        backgrounds = {colours["block-background-fill"], colours["body-background-fill"]}
+        for role, colour in ROLE_COLORS.items():
+            for background in backgrounds:
+                assert contrast_ratio(colour, background) >= 3, (scheme, role, colour, background)
+        # A chip: the text on its soft accent, and white on its shaded accent when hovered or focused.
+        assert "a.chip:hover, a.chip:focus-visible { background: color-mix(in srgb, var(--color-accent) 70%, black); " \
+               "color: white;" in CSS
+        chip = colours["color-accent-soft"]
+        assert contrast_ratio(colours["body-text-color"], chip) >= 4.5, (scheme, "chip")
+        assert contrast_ratio("#ffffff", _mix(colours["color-accent"], "#000000", 0.7)) >= 4.5, (scheme, "chip, hovered")
+        # The heat map's strongest cell, in the page's text colour.
+        cell = _mix("#2563eb", colours["block-background-fill"], HEAT)
+        assert contrast_ratio(colours["body-text-color"], cell) >= 4.5, (scheme, "heat map")

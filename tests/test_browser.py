@@ -17,6 +17,7 @@ from tests.browser_support import (
     QUESTION,
     REPLY,
     Live,
+    assert_role_colours,
     no_sideways_scroll,
     shown_answer,
     watch_answer,
@@ -193,6 +194,8 @@ def test_compare_roles_shows_a_chart_a_table_and_a_csv(browser, live: Live) -> N
     expect(page.get_by_text("Asked for more by ML engineer than data scientist postings")).to_be_visible(timeout=20_000)
     expect(page.get_by_text("Python", exact=True).first).to_be_visible()  # a cell of the table
     expect(page.locator(".vega-embed, canvas, svg[class*='marks']").first).to_be_visible()
+    page.wait_for_timeout(500)
+    assert_role_colours(page.locator(".vega-embed").first, ["ML engineer", "Data scientist"])
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
     csv_text = Path(download.value.path()).read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ from tests.browser_support import (
     QUESTION,
     REPLY,
     Live,
+    assert_role_colours,
     cells_past_their_block,
     chart_colours,
     contrast,
@@ -201,6 +202,7 @@ def test_figures_stand_out_in_dark_mode(browser, live: Live) -> None:  # type: i
     colours = chart_colours(chart)
     assert colours["backdrop"] < 1.1 and colours["bar_colours"] >= 2 and colours["bars"] >= 3 \
         and colours["text"] >= 4.5, colours
+    assert_role_colours(chart, ["ML engineer", "Data scientist"])
     page.screenshot(path=str(ARTIFACTS / "tab-compare-390-dark.png"), full_page=True)
     page.close()
 

@@ -211,4 +211,4 @@ def test_the_heat_map_has_every_cell_and_each_row_adds_up() -> None:
     }
     page = mismatch_html(cells)
     assert page.count("<tr><th scope='row'>") == 2 and page.count("<td ") == 6
-    assert "rgba(37, 99, 235, 0.90); color: #fff' title='Data scientist (n=10), reads like Data scientist: 9'>90%" in page
+    assert "rgba(37, 99, 235, 0.63)' title='Data scientist (n=10), reads like Data scientist: 9'>90%" in page

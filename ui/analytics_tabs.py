@@ -39,11 +39,15 @@ DEFAULT_ROLES = ["ml_engineer", "data_scientist"]
 TOP_SKILLS = 15
 MIN_WORDS = 8  # fewer words than this is not a job description worth classifying
 # One colour per role whatever else is chosen, so a role keeps its colour between comparisons.
+# Each is a mark, never text, and stands out 3:1 (WCAG AA for graphics) on the chart's block
+# in light mode (white) and dark (#27272a) and on the page behind it (#0f0f11): their relative
+# luminance is about 0.22, as tests/test_analytics_tabs.py checks against the page's theme.
 ROLE_COLORS = {
-    "ML engineer": "#4C78A8", "Data scientist": "#F58518", "Data engineer": "#54A24B", "Data analyst": "#E45756",
-    "MLOps / AI engineer": "#72B7B2", "Research scientist": "#B279A2", "Business analyst": "#9D755D",
-    "Other": "#BAB0AC",
+    "ML engineer": "#5984B4", "Data scientist": "#C96709", "Data engineer": "#4B9043", "Data analyst": "#E24D4C",
+    "MLOps / AI engineer": "#488C88", "Research scientist": "#AB6E9A", "Business analyst": "#A17860",
+    "Other": "#828282",
 }
+HEAT = 0.7  # the heat map's strongest shade
 BARS = ("name", "role", "share", "count", "n", "bar")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
 
@@ -128,16 +132,19 @@ def skills_chart(bars: pd.DataFrame, order: Sequence[str]) -> alt.Chart:
     """Grouped horizontal bars: one row per skill (in `order`), one bar per role in its own
     colour. Horizontal, so long skill names stay readable on a phone."""
     roles = list(dict.fromkeys(bars["role"]))
-    colours = alt.Scale(domain=roles, range=[ROLE_COLORS.get(r, "#888888") for r in roles])
+    colours = alt.Scale(domain=roles, range=[ROLE_COLORS.get(r, ROLE_COLORS["Other"]) for r in roles])
     # The legend starts where the bars do, so on a phone a row of roles runs off the right
     # edge: one role a line. Three ticks, as the labels of five run together there. Opaque
-    # bars (the page's theme fades them) and no white backdrop, so both stand out in dark mode.
+    # bars and legend symbols (the page's theme fades them) and no white backdrop, so both
+    # stand out in dark mode. The roles' colours go in `fill`, not `color`: for a bar chart the
+    # page replaces a `color` scale's colours with its own palette, in the order the roles come.
     return alt.Chart(bars).mark_bar(cornerRadiusEnd=2, opacity=1).encode(
         y=alt.Y("name:N", sort=list(order), title=None, axis=alt.Axis(labelLimit=150)),
         yOffset=alt.YOffset("role:N", sort=roles),
         x=alt.X("share:Q", title="Share of postings (%)", scale=alt.Scale(domain=[0, 100]),
                 axis=alt.Axis(values=[0, 50, 100])),
-        color=alt.Color("role:N", scale=colours, title=None, legend=alt.Legend(orient="top", direction="vertical")),
+        fill=alt.Fill("role:N", scale=colours, title=None,
+                      legend=alt.Legend(orient="top", direction="vertical", symbolOpacity=1)),
         tooltip=[alt.Tooltip("name:N", title="Skill"), alt.Tooltip("role:N", title="Role"),
                  alt.Tooltip("share:Q", title="Share (%)"), alt.Tooltip("count:Q", title="Postings"),
                  alt.Tooltip("n:Q", title="of")],
@@ -171,7 +178,8 @@ def mismatch_html(cells: pd.DataFrame) -> str:
     """The matrix as a heat map drawn in HTML: rows are what titles say, columns what the
     skills read like, each cell shaded by its share of the row (a row adds up to 100%).
     A table rather than a chart, so it reads on a phone (it scrolls sideways inside its box)
-    and to a screen reader, with each count beside its share."""
+    and to a screen reader, with each count beside its share. The shade goes up to 70% blue,
+    so the page's own text colour keeps 4.5:1 on every cell in light and dark mode."""
     titles = list(dict.fromkeys(cells["title"]))
     columns = list(dict.fromkeys(cells["reads_like"]))
     by_cell = {(row.title, row.reads_like): (row.share, row.count) for row in cells.itertuples()}
@@ -181,8 +189,7 @@ def mismatch_html(cells: pd.DataFrame) -> str:
         tds = []
         for column in columns:
             share, count = by_cell[(title, column)]
-            ink = "#fff" if share >= 50 else "inherit"
-            tds.append(f"<td style='background: rgba(37, 99, 235, {share / 100:.2f}); color: {ink}' "
+            tds.append(f"<td style='background: rgba(37, 99, 235, {HEAT * share / 100:.2f})' "
                        f"title='{html.escape(title)}, reads like {html.escape(column)}: {count}'>"
                        f"{share}% <small>({count})</small></td>")
         rows.append(f"<tr><th scope='row'>{html.escape(title)}</th>{''.join(tds)}</tr>")
