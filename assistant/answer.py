@@ -365,6 +365,11 @@ def scored(question: str, candidates: Sequence[tuple[int, int, str]], named: Seq
     return sorted(result, key=lambda s: (s.score, s.n, s.position), reverse=True)
 
 
+# A sentence that begins by pointing back goes on with the one before ("I have very much
+# enjoyed my time in this role! It offers this great middle ground of ... creativity ...").
+_GOES_ON = re.compile(r"(It|This|That|These|Those|They)\b")
+
+
 def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences: int = 3,
                       closeness: Closeness | None = None, skills_in: Callable[[str], set[str]] | None = None) -> str:
     """The best of `scored_sentences`, in reading order, each cited: those that score nearly
@@ -375,6 +380,7 @@ def extractive_answer(question: str, sources: Sequence[Source], *, max_sentences
         return DECLINE
     near = [s for s in ranked if s.score >= ranked[0].score - MAX_SCORE_BEHIND_BEST]
     after = {(s.n, s.position + 1) for s in near}
-    best = [s for s in ranked if s in near or ((s.n, s.position) in after and s.shared)][:max_sentences]
+    best = [s for s in ranked if s in near or ((s.n, s.position) in after and (s.shared or _GOES_ON.match(s.sentence)))
+            ][:max_sentences]
     best.sort(key=lambda s: (s.n, s.position))
     return " ".join(f"{s.sentence.rstrip(' .')} [{s.n}]." for s in best)

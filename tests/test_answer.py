@@ -106,6 +106,22 @@ def test_extractive_answer_keeps_only_sentences_nearly_as_good_as_the_best() -> 
         return [0.6 if "Careful" in s else 0.5 if "matter" in s else 0.0 for s in sentences]
     assert extractive_answer("Are statistics, experiments or python needed?", sources, max_sentences=5,
                              closeness=closeness) == "Statistics, experiments and python matter here [1]."
+    # ... unless it begins by pointing back at it: then, as close, it goes on with it.
+    for pointing in ("It", "This", "These", "They"):
+        sources[0] = source(1, f"Statistics, experiments and python matter here. {pointing} is careful design always.")
+
+        def closeness(question: str, sentences: list[str], pointing: str = pointing) -> list[float]:
+            return [0.6 if s.startswith(pointing) else 0.5 if "matter" in s else 0.0 for s in sentences]
+        assert extractive_answer(question, sources, max_sentences=5, closeness=closeness) == (
+            f"Statistics, experiments and python matter here [1]. {pointing} is careful design always [1].")
+    items = [source(1, "Statistics, experiments and python matter here. Items are careful design always.")]
+    assert extractive_answer(question, items, max_sentences=5, closeness=lambda q, ss: [0.6 if "Items" in x else 0.5
+                                                                                       for x in ss]) == (
+        "Statistics, experiments and python matter here [1].")
+    # Not when it points back at nothing chosen: it comes first here.
+    first = [source(1, "It is careful design always. Statistics, experiments and python matter here.")]
+    assert extractive_answer(question, first, max_sentences=5, closeness=closeness) == (
+        "Statistics, experiments and python matter here [1].")
     # 0.99 behind is near enough; 1.01 is not (2 shared words, -0.10 for source 2, plus 4 x closeness).
     near = [source(1, "Statistics, experiments and python matter here."), source(2, "Statistics and python are listed.")]
     for close, joins in ((0.015, True), (0.01, False)):
