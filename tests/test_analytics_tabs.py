@@ -27,6 +27,7 @@ from ui.analytics_tabs import (
     ROLE_COLORS,
     TOP_SKILLS,
     check_outputs,
+    column_widths,
     compare_outputs,
     compare_roles,
     mismatch_markdown,
@@ -90,10 +91,42 @@ def test_comparison_has_one_bar_per_skill_and_role_with_the_api_figures(served: 
     # The tab shows one column per role headed with its n, every cell a whole percentage and a count.
     shown = shown_table(result.table)
     n_ml, n_ds = stats["roles"]["ml_engineer"]["n"], stats["roles"]["data_scientist"]["n"]
-    assert list(shown.columns) == ["skill", f"ML engineer (n={n_ml})", f"Data scientist (n={n_ds})"]
+    assert list(shown.columns) == ["Skill", f"ML engineer (n={n_ml})", f"Data scientist (n={n_ds})"]
     first = result.table.iloc[0]
     assert shown.iloc[0, 1] == f"{first['ML engineer %']:.0f}% ({first['ML engineer count']})"
     assert all(re.fullmatch(r"\d+% \(\d+\)", cell) for cell in shown.iloc[:, 1:].to_numpy().ravel())
+
+
+@pytest.mark.parametrize("view", ["skills", "categories"])
+def test_three_roles_or_more_get_a_bar_and_a_column_each(served: ServedIndex, view: str) -> None:
+    roles = ["ml_engineer", "data_scientist", "data_engineer", "mlops_ai_engineer"]
+    for chosen in (roles[:3], roles):
+        result = compare_roles(served, chosen, view=view)
+        figures = stats_json(served.corpus(), chosen)["roles"]
+        labels = [role_label(r) for r in chosen]
+        rows = len(result.order)
+        # A bar for every role of every row, the roles in the order chosen.
+        assert len(result.bars) == rows * len(chosen) and list(result.bars["role"][: len(chosen)]) == labels
+        spec = skills_chart(result.bars, result.order).to_dict()
+        assert spec["encoding"]["yOffset"]["sort"] == labels
+        assert spec["encoding"]["fill"]["scale"] == {"domain": labels, "range": [ROLE_COLORS[r] for r in labels]}
+        assert spec["height"] >= 16 * len(result.bars)  # a 16 px bar each, so labels cannot overlap
+        # The table: the row names, then one column per role headed with its n; each cell the
+        # share as a whole percentage (as the chat's figures table writes it) and its count.
+        shown = shown_table(result.table)
+        assert list(shown.columns) == [{"skills": "Skill", "categories": "Category"}[view],
+                                       *(f"{role_label(r)} (n={figures[r]['n']})" for r in chosen)]
+        by_bar = {(b.name, b.role): b for b in result.bars.itertuples()}
+        for row in shown.itertuples(index=False):
+            for label, cell in zip(labels, row[1:], strict=True):
+                bar = by_bar[(row[0], label)]
+                assert cell == f"{bar.count / bar.n:.0%} ({bar.count})" == f"{bar.share:.0f}% ({bar.count})", cell
+        widths = column_widths(shown)
+        # Up to three roles share the table's width, the first column wider; more size themselves.
+        if len(chosen) == 3:
+            assert widths == ["31%", "23%", "23%", "23%"]
+        else:
+            assert widths == []
 
 
 def test_two_roles_get_the_skills_that_separate_them_with_the_statistic(served: ServedIndex) -> None:

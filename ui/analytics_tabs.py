@@ -111,7 +111,7 @@ def shown_table(table: pd.DataFrame) -> pd.DataFrame:
     "13% (1)", the same way everywhere (the CSV keeps the numbers apart)."""
     first, *rest = table.columns
     roles = [c.removesuffix(" %") for c in rest if c.endswith(" %")]
-    shown = pd.DataFrame({first: table[first]})
+    shown = pd.DataFrame({first.capitalize(): table[first]})
     for role in roles:
         n = int(table[f"{role} n"].iloc[0]) if len(table) else 0
         shown[f"{role} (n={n})"] = [f"{share:.0f}% ({count})" for share, count in
@@ -120,12 +120,16 @@ def shown_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def column_widths(shown: pd.DataFrame) -> list[str | int]:
-    """Shares of the table's width for up to two roles. Left to size itself, the skill column
-    takes two thirds of a phone's width and pushes the second role out of sight; at these a
-    390 px phone fits "scientist" and skill words of up to twelve letters unbroken. More roles
-    than two scroll sideways anyway."""
+    """Shares of the table's width for up to three roles. Left to size itself, the skill column
+    takes two thirds of a phone's width and pushes the other roles out of sight; at these a
+    360 px phone fits "scientist", "100% (10)" and skill words of thirteen letters unbroken
+    (in the page's font, as its CSS sets it for the table). Four roles or more size themselves
+    and scroll sideways inside the table on a phone, the skill column pinned."""
     roles = len(shown.columns) - 1
-    return ["38%", *[f"{62 // roles}%"] * roles] if 0 < roles <= 2 else []
+    if not 0 < roles <= 3:
+        return []
+    skill = 38 if roles <= 2 else 31
+    return [f"{skill}%", *[f"{(100 - skill) // roles}%"] * roles]
 
 
 def skills_chart(bars: pd.DataFrame, order: Sequence[str]) -> alt.Chart:
@@ -430,7 +434,7 @@ def compare_tab(served: ServedIndex) -> CompareTab:
             download = gr.DownloadButton("Download CSV", value=None, variant="secondary")
         chart = gr.Plot(show_label=False)
         table = gr.Dataframe(label="Share of each role's postings that mention it (and how many)", interactive=False,
-                             wrap=True)
+                             wrap=True, pinned_columns=1, elem_classes="compare-table")
         notes = gr.Markdown(elem_classes="compare-notes")
         with gr.Accordion("Titles against content", open=False) as titles:
             gr.Markdown("What a posting's title says against what its skills read like, for every posting in "

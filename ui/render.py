@@ -83,8 +83,19 @@ table.figures th, table.figures td { overflow-wrap: normal; word-break: normal; 
      layout; stacked, they would nest box in box. A rule under each row instead. */
   table.figures, table.figures tr, table.figures th, table.figures td { border: 0 !important; }
   table.figures tr { border-bottom: 1px solid var(--border-color-primary) !important; } }
+/* Gradio puts ".gradio-container .contain" before every selector inside @media and splits
+   selectors at each comma (a comma inside :is() too): rules there name no ancestor of
+   .contain and list selectors without :is(). */
 /* Every tab fits a phone's width instead of hiding behind the overflow menu. */
 @media (max-width: 480px) { .tab-container button { padding-left: 7px !important; padding-right: 7px !important; } }
+/* The page's 32 px margins each side, down to 13 px on a 360 px phone: room for the tables. */
+.gradio-container .main { padding-left: min(var(--size-8), 3.5vw) !important;
+  padding-right: min(var(--size-8), 3.5vw) !important; }
+/* The Compare table in the page's font, not monospace, its words whole (Gradio breaks them
+   anywhere): on a phone three or four roles fit, more scroll sideways. */
+.compare-table th, .compare-table .cell-wrap { font-family: var(--font); }
+.compare-table .wrap, .compare-table .cell-wrap { word-break: normal !important; overflow-wrap: normal !important; }
+@media (max-width: 480px) { .compare-table th, .compare-table .cell-wrap { font-size: 12px; } }
 /* The Compare tab's tables scroll sideways on a phone instead of breaking words letter by letter. */
 .compare-notes table { display: block; overflow-x: auto; max-width: 100%; }
 .heat-map { overflow-x: auto; max-width: 100%; }
@@ -101,9 +112,11 @@ table.figures th, table.figures td { overflow-wrap: normal; word-break: normal; 
   .compare-notes table, .compare-notes thead, .compare-notes tbody { display: block; overflow-x: visible; }
   .compare-notes tr { display: flex; flex-wrap: wrap; }
   .compare-notes th, .compare-notes td, .compare-notes td:last-child { flex: 1 0 100%; white-space: normal; min-width: 0; }
-  .compare-notes th:is(:nth-child(2), :nth-child(3)), .compare-notes td:is(:nth-child(2), :nth-child(3)) { flex: 1 1 0; }
+  .compare-notes th:nth-child(2), .compare-notes th:nth-child(3), .compare-notes td:nth-child(2),
+  .compare-notes td:nth-child(3) { flex: 1 1 0; }
   /* Boxed cells, as in the chat, would nest box in box once stacked. */
-  .compare-notes :is(table, thead, tbody, tr, th, td) { border: 0 !important; padding: 0.15em 0.4em 0.15em 0 !important; }
+  .compare-notes table, .compare-notes thead, .compare-notes tbody, .compare-notes tr, .compare-notes th,
+  .compare-notes td { border: 0 !important; padding: 0.15em 0.4em 0.15em 0 !important; }
   .compare-notes tr { border-bottom: 1px solid var(--border-color-primary) !important; padding: 0.4em 0 !important; } }
 /* One example posting a line, set apart: their titles have commas of their own. */
 .compare-notes a.to-passage { display: inline-block; margin-bottom: 0.4em; }
