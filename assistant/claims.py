@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.answer import META, Source, Support, content_terms, topic_stems
-from assistant.roles import roles_in, roles_named, without_roles
+from assistant.roles import roles_named, without_roles
 from assistant.sentences import answer_sentences, split_sentences
 
 # A sentence needs this share of its content words in the source sentence it rests on.
@@ -379,8 +379,10 @@ _COMMON_CAPITALS = frozenset("this that these those they it its their there howe
 def complete_comparison(checked: Checked, question: str, sources: Sequence[Source]) -> Checked:
     """A question that names two or more roles gets what the sources say about each: a
     role the answer left out gets the source sentence that speaks of it alone and bears
-    most on the question and on what was said of the other side."""
-    roles = roles_in(question)
+    most on the question and on what was said of the other side. Software engineers count
+    ("are ML engineers basically software engineers with another title?"), though the
+    postings' figures have no family for them."""
+    roles = roles_named(question)
     if len(roles) < 2:
         return checked
     said = " ".join(s.sentence for s in checked.supports)

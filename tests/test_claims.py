@@ -256,6 +256,14 @@ def test_a_comparison_that_gives_one_side_gets_the_other_from_the_sources() -> N
                                    [POSTING]).supports
     # A question about one role is left as it is.
     assert complete_comparison(one_side, "What do data scientists need?", SOURCES) is one_side
+    # Software engineers are a side too, though the postings' figures have no family for them.
+    general = article(8, "basic things that go along")  # "... any other general software engineer role: ..."
+    titles = "Are ML engineers basically just software engineers with a different title?"
+    company = article(1, "Company A might define")
+    ml_only = check_answer("Company A might define the role of an ML engineer the exact same way that Company B "
+                           "defines a data scientist role [1].", [company], titles)
+    added = [s for s in complete_comparison(ml_only, titles, [company, general]).supports if s.status == "added"]
+    assert [s.source for s in added] == [8] and "software engineer role" in added[0].sentence
 
 
 @pytest.mark.parametrize(("question", "answer", "answered"), [
