@@ -16,11 +16,11 @@ from tests.conftest import _cli_env, cli
 pytestmark = pytest.mark.slow
 
 # Floors set a little under what the extractive backend measured on eval/dev.jsonl (108
-# questions) with the 943 shared postings indexed (4 December 2026): recall@5 0.865, MRR 0.686,
-# refusals 1.0, terms 0.652, supported sentences 0.996, wrong claims 0, unanswerable declined
-# 1.0, answerable declined 0.0, comparisons answered for both roles 0.8, evidence in the
-# answer 0.719.
-FLOORS = {"--min-recall": "0.82", "--min-mrr": "0.64", "--min-refusal": "0.95", "--min-terms": "0.62",
+# questions) with the 943 shared postings indexed (6 December 2026): recall@5 0.865, MRR 0.694,
+# refusals 1.0, terms 0.674, supported sentences 0.995, wrong claims 0, unanswerable declined
+# 1.0, answerable declined 0.0 (dev-73 at times: 0.011), comparisons answered for both roles
+# 0.9, evidence in the answer 0.742.
+FLOORS = {"--min-recall": "0.82", "--min-mrr": "0.64", "--min-refusal": "0.95", "--min-terms": "0.64",
           "--min-supported": "0.97", "--max-wrong-claims": "0"}
 
 
@@ -32,7 +32,7 @@ def test_extractive_eval_stays_above_its_floors(answer_index: Path) -> None:
     assert result.returncode == 0, (result.stderr, {k: v for k, v in report.items() if k != "rows"})
     assert report["questions"] >= 100 and report["recall_by_category"]["article"] >= 0.9
     assert report["unanswerable_declined"] >= 0.95 and report["answerable_declined"] <= 0.03
-    assert report["comparisons_both_sides"] >= 0.75 and report["evidence_in_answer"] >= 0.68
+    assert report["comparisons_both_sides"] >= 0.85 and report["evidence_in_answer"] >= 0.70
 
 
 def test_the_local_model_cites_what_it_was_given_and_declines_off_topic(answer_index: Path) -> None:
