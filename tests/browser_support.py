@@ -188,23 +188,18 @@ def contrast(locator, what: str = "text") -> float:  # type: ignore[no-untyped-d
 
 
 def chart_colours(chart) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """How a chart's canvas reads on its block: the contrast of its commonest colour (its
-    backdrop: 1 when transparent or themed), the lowest of its bars' colours (each colour
-    with saturation drawn over 1% of it) and how many those are, and its highest text."""
-    return chart.locator("canvas").first.evaluate(f"""(canvas) => {{ {_COLOUR_JS}
-        const under = backdrop(canvas.parentElement);
-        const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-        const counts = new Map();
-        for (let i = 0; i < data.length; i += 4) {{
-          const key = over([data[i], data[i + 1], data[i + 2], data[i + 3] / 255], under).map(Math.round).join();
-          counts.set(key, (counts.get(key) || 0) + 1);
-        }}
-        const colours = [...counts].sort((x, y) => y[1] - x[1]).map(([key, n]) => [key.split(",").map(Number), n]);
-        const saturated = ([r, g, b]) => Math.max(r, g, b) - Math.min(r, g, b) >= 60;
-        const bars = colours.filter(([c, n]) => saturated(c) && n >= data.length / 400).map(([c]) => contrast(c, under));
-        const grey = colours.filter(([c]) => !saturated(c)).map(([c]) => contrast(c, under));
-        return {{backdrop: contrast(colours[0][0], under), bars: Math.min(...bars), bar_colours: bars.length,
-                 text: Math.max(...grey)}};
+    """How a chart (drawn as SVG) reads on its block: the contrast of its own backdrop (1 when
+    transparent), the lowest of its bars' colours and how many those are, and its lowest text."""
+    return chart.evaluate(f"""(chart) => {{ {_COLOUR_JS}
+        const svg = chart.querySelector("svg.marks");
+        const under = backdrop(svg.parentElement);
+        const paint = (el, what) => {{ const c = rgba(getComputedStyle(el)[what]); c[3] *= Number(getComputedStyle(el).opacity);
+                                       return over(c, under); }};
+        const bars = [...new Set([...svg.querySelectorAll("g.role-mark path")].map((el) => paint(el, "fill").join()))];
+        const text = [...svg.querySelectorAll("text")].map((el) => contrast(paint(el, "fill"), under));
+        return {{backdrop: contrast(over(rgba(getComputedStyle(svg).backgroundColor), under), under),
+                 bars: Math.min(...bars.map((c) => contrast(c.split(",").map(Number), under))),
+                 bar_colours: bars.length, text: Math.min(...text)}};
     }}""")
 
 
@@ -217,24 +212,42 @@ def cells_past_their_block(page, selector: str) -> list[str]:  # type: ignore[no
     }).map((cell) => cell.innerText.trim().slice(0, 40))""", selector)
 
 
-def painted(chart) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """How many of a chart canvas's pixels are painted in each opaque colour ("#rrggbb"):
-    the page's own colours, to compare with the ones the code chose."""
-    return chart.locator("canvas").first.evaluate("""(canvas) => {
-        const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-        const counts = {};
-        for (let i = 0; i < data.length; i += 4) {
-          if (data[i + 3] !== 255) continue;
-          const key = "#" + [0, 1, 2].map((j) => data[i + j].toString(16).padStart(2, "0")).join("");
-          counts[key] = (counts[key] || 0) + 1;
-        }
-        return counts;
+def painted(chart) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The colours a chart's bars and its legend's symbols are painted in, as "#rrggbb"."""
+    return chart.evaluate("""(chart) => {
+        const hex = (el) => "#" + getComputedStyle(el).fill.match(/\\d+/g).slice(0, 3)
+            .map((v) => Number(v).toString(16).padStart(2, "0")).join("");
+        const fills = (selector) => [...new Set([...chart.querySelectorAll(selector)].map(hex))];
+        return {bars: fills("svg g.role-mark path"), legend: fills("svg g.role-legend-symbol path")};
     }""")
 
 
 def assert_role_colours(chart, roles: list[str]) -> None:  # type: ignore[no-untyped-def]
-    """The chart paints each role's bars in the colour ROLE_COLORS gives it (and the fast tests
-    check for contrast), not in a colour the page's theme put in its place."""
-    counts = painted(chart)
-    assert all(counts.get(ROLE_COLORS[r].lower(), 0) > 500 for r in roles), (
-        {r: counts.get(ROLE_COLORS[r].lower(), 0) for r in roles}, sorted(counts, key=counts.get)[-6:])
+    """The chart paints each role's bars and legend symbol in the colour ROLE_COLORS gives it
+    (and the fast tests check for contrast), not in a colour the page's theme put in its place."""
+    colours = painted(chart)
+    wanted = sorted(ROLE_COLORS[r].lower() for r in roles)
+    assert sorted(colours["bars"]) == wanted == sorted(colours["legend"]), colours
+
+
+def overlapping_labels(chart) -> list[str]:  # type: ignore[no-untyped-def]
+    """The chart's texts (axis labels and titles, legend labels) that overlap another, or that
+    stick out of the chart's block, by their bounding boxes."""
+    return chart.evaluate("""(chart) => {
+        const block = chart.closest(".block").getBoundingClientRect();
+        const texts = [...chart.querySelectorAll("svg text")].filter((t) => t.textContent.trim())
+            .map((t) => [t.textContent, t.getBoundingClientRect()]);
+        const bad = texts.filter(([, b]) => b.left < block.left - 1 || b.right > block.right + 1).map(([t]) => "out: " + t);
+        texts.forEach(([t, a], i) => texts.slice(i + 1).forEach(([u, b]) => {
+          const apart = a.right - 1 <= b.left || b.right - 1 <= a.left || a.bottom - 1 <= b.top || b.bottom - 1 <= a.top;
+          if (!apart) bad.push(t + " / " + u);
+        }));
+        return bad;
+    }""")
+
+
+def cells_overflowing(page, selector: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The elements under `selector` whose text is wider than they are: a word that does not fit."""
+    return page.evaluate("""(selector) => [...document.querySelectorAll(selector)]
+        .filter((el) => el.innerText.trim() && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1)
+        .map((el) => el.innerText.trim().slice(0, 40))""", selector)

@@ -18,7 +18,11 @@ from tests.browser_support import (
     REPLY,
     Live,
     assert_role_colours,
+    cells_overflowing,
+    cells_past_their_block,
+    chart_colours,
     no_sideways_scroll,
+    overlapping_labels,
     shown_answer,
     watch_answer,
 )
@@ -201,16 +205,35 @@ def test_compare_roles_shows_a_chart_a_table_and_a_csv(browser, live: Live) -> N
     csv_text = Path(download.value.path()).read_text(encoding="utf-8")
     assert csv_text.splitlines()[0].startswith("skill,") and "Python" in csv_text
     page.screenshot(path=str(ARTIFACTS / "compare-roles.png"), full_page=True)
-    # On a phone: no sideways scroll, and the chart fits the column. Its skill labels cannot
-    # overlap: each skill has a row of two 16 px bars (the chart is drawn on a canvas, so the
-    # labels themselves are not in the page to measure).
-    page.set_viewport_size({"width": 390, "height": 844})
+    chart = page.locator(".vega-embed").first
+    assert overlapping_labels(chart) == []
+    colours = chart_colours(chart)  # light mode (tests/test_browser_chat.py has dark)
+    assert colours["backdrop"] < 1.1 and colours["bars"] >= 3 and colours["text"] >= 4.5, colours
+    # On a phone: no sideways scroll, the chart fits the column and none of its labels (drawn
+    # as SVG text, so in the page to measure) overlaps another or sticks out.
+    for width in (390, 360):
+        page.set_viewport_size({"width": width, "height": 844})
+        page.wait_for_timeout(800)
+        assert no_sideways_scroll(page)
+        box = chart.locator("svg.marks").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        assert overlapping_labels(chart) == [], width
+        page.screenshot(path=str(ARTIFACTS / f"compare-roles-{width}.png"), full_page=True)
+
+    # Three roles: a bar each in its colour, a column each, all of it in view at 360 px.
+    page.get_by_label("Roles").click()
+    page.get_by_role("option", name="Data engineer").click()
+    page.get_by_role("button", name="Compare").click()
+    expect(page.locator(".compare-table th").filter(has_text="Data engineer")).to_be_visible(timeout=20_000)
     page.wait_for_timeout(800)
-    assert no_sideways_scroll(page)
-    canvas = page.locator(".vega-embed canvas").first.bounding_box()
-    assert canvas is not None and canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= 390, canvas
-    assert canvas["height"] >= 15 * 2 * 16, canvas  # 15 skills, two bars each
-    page.screenshot(path=str(ARTIFACTS / "compare-roles-phone.png"), full_page=True)
+    assert_role_colours(chart, ["ML engineer", "Data scientist", "Data engineer"])
+    headers = page.locator(".compare-table thead th").all_inner_texts()
+    assert [h.split(" (n=")[0].replace("\n", " ") for h in headers] == ["Skill", "ML engineer", "Data scientist",
+                                                                           "Data engineer"], headers
+    assert no_sideways_scroll(page) and overlapping_labels(chart) == []
+    assert cells_past_their_block(page, ".compare-table th, .compare-table td") == []
+    assert cells_overflowing(page, ".compare-table th .wrap, .compare-table td .cell-wrap") == []
+    page.screenshot(path=str(ARTIFACTS / "compare-three-roles-360.png"), full_page=True)
     page.close()
 
 

@@ -197,7 +197,7 @@ def test_figures_stand_out_in_dark_mode(browser, live: Live) -> None:  # type: i
     # The Compare chart: no white backdrop behind light labels, bars that stand out, text that reads.
     page.get_by_role("tab", name="Compare").click()
     chart = page.locator(".vega-embed").first
-    expect(chart.locator("canvas")).to_be_visible(timeout=20_000)
+    expect(chart.locator("svg.marks")).to_be_visible(timeout=20_000)
     page.wait_for_timeout(800)
     colours = chart_colours(chart)
     assert colours["backdrop"] < 1.1 and colours["bar_colours"] >= 2 and colours["bars"] >= 3 \
@@ -211,13 +211,15 @@ INTERNAL = re.compile(r"\b(ml_engineer|data_scientist|data_engineer|mlops_ai_eng
                       r"p\d+#\d)\b")
 
 
-@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("width", [1280, 390, 360])
 def test_every_tab_reads_without_internal_ids(browser, live: Live, width: int) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(live.url + "/")
     expect(page.get_by_text("Do ML engineers need to know statistics?").first).to_be_visible()
     page.get_by_text("About this corpus").click()
     expect(page.get_by_text("Job postings by role")).to_be_visible()
+    assert no_sideways_scroll(page), "Chat"
+    page.screenshot(path=str(ARTIFACTS / f"tab-chat-{width}.png"), full_page=True)
     shots = {"chat": None}
     for tab in ("Compare", "Check posting", "Admin"):
         page.get_by_role("tab", name=tab).click()

@@ -152,7 +152,9 @@ def skills_chart(bars: pd.DataFrame, order: Sequence[str]) -> alt.Chart:
         tooltip=[alt.Tooltip("name:N", title="Skill"), alt.Tooltip("role:N", title="Role"),
                  alt.Tooltip("share:Q", title="Share (%)"), alt.Tooltip("count:Q", title="Postings"),
                  alt.Tooltip("n:Q", title="of")],
-    ).properties(width=720, height=max(160, 16 * len(bars) + 40), background="transparent")
+    ).properties(width=720, height=max(160, 16 * len(bars) + 40), background="transparent",
+                 # Drawn as SVG: its text is text, for a screen reader and for the browser tests.
+                 usermeta={"embedOptions": {"renderer": "svg"}})
 
 
 def chart_value(chart: alt.Chart) -> AltairPlotData:
