@@ -277,7 +277,8 @@ def comparison_markdown(stats: dict[str, Any], roles: Sequence[str], explicit: b
         if not contrasts:
             lines.append(f"{no_skill} has a 95% interval of the difference above zero.")
             continue
-        rows = [f"| Skill | {_md(more)} | {_md(less)} | Difference, points (95% interval) | Examples |",
+        rows = [f"| Skill | {_md(more[:1].upper() + more[1:])} | {_md(less[:1].upper() + less[1:])} "
+                "| Difference, points (95% interval) | Examples |",
                 "|---|---|---|---|---|"]
         for c in contrasts:
             low, high = c["ci95"]
@@ -425,10 +426,11 @@ def compare_tab(served: ServedIndex) -> CompareTab:
     with gr.Tab("Compare", id="compare") as tab:
         gr.Markdown("Which skills the postings of each role ask for, counted over every indexed posting.")
         with gr.Row():
+            # Wide enough for a chosen role on one line: on a phone the three stack.
             roles = gr.Dropdown([(role_label(r), r) for r in ROLE_FAMILIES], value=DEFAULT_ROLES, multiselect=True,
-                                label="Roles", scale=2)
+                                label="Roles", scale=2, min_width=240)
             skills = gr.Dropdown([(s.name, s.id) for s in taxonomy.skills.values()], value=[], multiselect=True,
-                                 label=f"Skills (none: the {TOP_SKILLS} most asked for)", scale=3)
+                                 label=f"Skills (none: the {TOP_SKILLS} most asked for)", scale=3, min_width=240)
             view = gr.Radio([("Skills", "skills"), ("Categories", "categories")], value="skills", label="Show",
                             scale=1, min_width=160)
         with gr.Row():
