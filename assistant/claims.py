@@ -48,6 +48,23 @@ _MARKER = re.compile(r"illustrative sample", re.I)
 _YES_NO = re.compile(r"^(\s*)(?:yes|no|yeah|yep|nope)\s*[,!—–-]\s*(\w)", re.I)
 _ONLY_YES_NO = re.compile(r"^\W*(?:yes|no|yeah|yep|nope)\W*(\[\d+\]\W*)*$", re.I)
 _FIRST_PERSON = re.compile(r"\b(I|I[’']m|I[’']ve|[Mm]y|[Mm]e|[Mm]ine|[Mm]yself)\b")
+# "The author builds predictive models" makes the author its subject; "the author says ML
+# engineers ..." only frames a claim about others. The article speaks of its author in the
+# first person, so only a sentence saying "I" or "my" backs what the author does or is.
+_AUTHOR_DOES = re.compile(
+    r"\b(?:the\s+(?:author|writer)|he|she)\s+(?:also\s+|actually\s+|personally\s+|often\s+|usually\s+)?(\w+)"
+    r"|\b(?:the\s+(?:author|writer)[’']s|his|her)\s+own\b", re.I)
+_FRAMING_VERBS = frozenset(
+    """says say said notes noted argues argued thinks thought believes believed writes wrote explains explained
+    mentions mentioned describes described points pointed suggests suggested states stated claims claimed
+    expects expected sees saw calls called defines defined compares compared links linked puts admits adds
+    stresses emphasizes emphasises concludes observes observed finds found means meant does did doesn didn
+    would could might""".split())
+
+
+def about_the_author_as_subject(claim: str) -> bool:
+    """Whether a sentence says what the author does or is, not only what the author says."""
+    return any(m.group(1) is None or m.group(1).lower() not in _FRAMING_VERBS for m in _AUTHOR_DOES.finditer(claim))
 
 
 def only_says_not_covered(text: str) -> bool:
@@ -184,6 +201,7 @@ def _best_support(claim: str, pool: Sequence[Source], given: Sequence[Source] = 
     an article passage's predecessor is looked up, cited or not."""
     words = _claim_words(claim)
     claimed_roles = set(roles_named(claim))
+    of_the_author = about_the_author_as_subject(claim)
     names = _names(claim)
     best = _Verdict(False, why="no source sentence backs it" if pool else "no article passage backs it")
     best_score = -1.0
@@ -239,15 +257,20 @@ def _best_support(claim: str, pool: Sequence[Source], given: Sequence[Source] = 
             if swapped:
                 role_problem = f"swapped: says {swapped}" + ("" if ", where" in swapped else
                                                              " where the source says otherwise")
-            ok = coverage >= MIN_COVERAGE and len(words) >= 2 and not role_problem and not missing
+            # Not a misquote to put right: the source sentence says nothing of the author, so
+            # it does not answer what the sentence was about.
+            stranger = of_the_author and not _FIRST_PERSON.search(window)
+            ok = coverage >= MIN_COVERAGE and len(words) >= 2 and not role_problem and not missing and not stranger
             score = coverage + (1.0 if ok else 0.0)
             if score > best_score:
                 best_score = score
                 why = role_problem or (f"not in the source: {', '.join(missing)}" if missing else
+                                       "about the author, where the source sentence does not speak of the author"
+                                       if stranger else
                                        "too few words to check" if len(words) < 2 else
                                        f"the source covers {coverage:.0%} of its words")
                 best = _Verdict(ok, source.n, shown, coverage, "" if ok else why,
-                                garbled=not ok and coverage >= MIN_COVERAGE)
+                                garbled=not ok and not stranger and coverage >= MIN_COVERAGE)
     return best
 
 
@@ -426,8 +449,20 @@ _WANTS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ("an amount of money", re.compile(
         r"\b(salary|salaries|paid|pay|earns?|earning|compensation|income)\b|\bhow\s+much\b[^?]*\b(make|cost|earn)", re.I),
      re.compile(r"[$€£]\s?\d|\d\s?(k|usd|eur|dollars|euros)\b", re.I)),
-    ("a number", re.compile(r"\bhow\s+many\b|\byears\s+of\s+experience\b|\bexactly\b", re.I),
-     re.compile(rf"\d|{_NUMBER_WORDS}", re.I)),
+    ("a number", re.compile(r"\bhow\s+many\b|\byears\s+of\s+experience\b|\bexactly\b|\bcut-?offs?\b|\bthresholds?\b"
+                            r"|\bwhat\s+(percentage|percent|share|proportion|fraction)\b", re.I),
+     re.compile(rf"\d|{_NUMBER_WORDS}|\b(half|quarter|third|percent)\b", re.I)),
+    # "Which does the author prefer, PyTorch or TensorFlow?" is not answered by a sentence
+    # that names both and prefers neither.
+    ("a preference", re.compile(r"\bprefer(s|red|ence)?\b|\bwould\s+rather\b|\blikes?\s+better\b", re.I),
+     re.compile(r"\b(prefer\w*|favou?rite|rather|better|best|love|go-to)\b", re.I)),
+    ("a recommendation", re.compile(r"\brecommend(s|ed|ation|ations)?\b", re.I),
+     re.compile(r"\b(recommend\w*|suggest\w*|advi[cs]e\w*|should|encourage\w*)\b", re.I)),
+    ("a degree", re.compile(r"\bph\.?\s?d\b|\bdoctorates?\b|\b(master|bachelor)[’']?s?\b|\bdegrees?\b", re.I),
+     re.compile(r"\bph\.?\s?d\b|\bdoctora\w*|\b(master|bachelor)[’']?s?\b|\bdegrees?\b|\bgraduat\w*|\bdiploma", re.I)),
+    ("a past", re.compile(r"\bcareer\s+(path|history)\b|\bbefore\s+(becoming|they\s+became|(s)?he\s+became)\b"
+                          r"|\bused\s+to\s+(be|work)\b|\bprevious(ly)?\s+(job|role|work|position)\b", re.I),
+     re.compile(r"\b(was|were|used\s+to|worked|started|began|spent|studied|became|switched|moved)\b", re.I)),
     ("a date", re.compile(r"\bwhen\b[^?]*\b(published|written|wrote|posted|founded)\b|\bwhat\s+year\b", re.I),
      re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|"
                 r"november|december)\b", re.I)),
@@ -437,6 +472,11 @@ _WANTS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         r"|\bwhere\b[^?]*\b(live|lives|work|works|study|studied|based)\b|\bworks?\s+(for|at)\b", re.I),
      re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+[A-Za-z]*\b")),
 ]
+
+
+# Facts said in the question's own word ("Which does he prefer?" "I prefer ..."); a name or
+# a number the question already gives is not the one it asks for.
+_SAID_AS_ASKED = frozenset({"a preference", "a recommendation", "a degree", "a past"})
 
 
 def wanted_fact(question: str) -> tuple[str, re.Pattern[str]] | None:
@@ -469,7 +509,7 @@ def answers_the_question(checked: Checked, question: str,
         # Amazon.
         about = [s for s in checked.supports if not about_author(question) or _FIRST_PERSON.search(s.evidence)]
         found = [m.group(0) for s in about for m in fact.finditer(_CITATION.sub("", s.sentence))
-                 if m.group(0).lower() not in asked]
+                 if kind in _SAID_AS_ASKED or m.group(0).lower() not in asked]
         if not found:
             return _declined(checked, f"the question asks for {kind} and the sources give none")
     return checked

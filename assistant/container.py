@@ -222,11 +222,11 @@ class Services:
         return UploadFolder(self.settings.data_dir / "uploads")
 
     def tools_in(self, text: str) -> set[str]:
-        """The tools and platforms a text names (Rust, Kubernetes), not concepts such as
-        statistics or model deployment (ids with "_"), which the article says in words the
-        taxonomy does not list."""
+        """The tools and platforms a text names (Rust, Kubernetes, PyTorch, LLMs), not concepts
+        such as statistics or model deployment (ids with "_"), which the article says in words
+        the taxonomy does not list."""
         return {skill for skill in self.taxonomy.find(text)
-                if "_" not in skill and self.taxonomy.skills[skill].category in ("software", "cloud", "data_eng")}
+                if "_" not in skill and self.taxonomy.skills[skill].category in ("software", "cloud", "data_eng", "ml")}
 
     def core(self, retriever: HybridRetriever) -> list[Source] | None:
         """The article's passages numbered 1..N, when the whole of it fits the budget."""

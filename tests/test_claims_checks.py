@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from assistant.answer import Source, Support
 from assistant.claims import (
     MIN_COVERAGE,
@@ -14,12 +16,13 @@ from assistant.claims import (
     _best_support,
     _carried_roles,
     _Verdict,
+    about_the_author_as_subject,
     answers_the_question,
     beyond_the_question,
     check_answer,
     complete_comparison,
 )
-from tests.test_claims import DS, MLE, SOURCES
+from tests.test_claims import DS, MLE, SOURCES, article
 
 DS_SENTENCE = ("A data scientist is often required to have a stronger mathematical background but less of a software "
                "engineering background since they can rely on “low code” tools like the industry favorite SAS tool to "
@@ -519,3 +522,83 @@ def test_the_other_side_of_a_comparison_comes_from_the_article_before_a_role_not
     result = complete_comparison(Checked(ml.sentence, [ml]), "Is data engineering the ML engineer's role or the "
                                  "data engineer's?", [note, article])
     assert [s.source for s in result.supports] == [3, 1] and result.supports[1].status == "added"
+
+
+# What the author does or is: the article says it in the first person.
+
+
+@pytest.mark.parametrize("claim, of_the_author", [
+    ("The author builds predictive models to solve business problems.", True),
+    ("He works at a Fortune 50 company.", True),
+    ("The author personally enjoys reading job postings.", True),
+    ("The author's own job involves batch inference.", True),
+    ("The author is a principal ML engineer.", True),
+    ("The author says ML engineers need cloud skills.", False),
+    ("She thinks data scientists are valuable.", False),
+    ("According to the author, ML engineers need AWS.", False),
+    ("In the author's view, the maths is harder to learn.", False),
+    ("ML engineers build APIs.", False),
+])
+def test_a_sentence_about_what_the_author_does_is_told_from_one_that_only_reports_them(
+        claim: str, of_the_author: bool) -> None:
+    assert about_the_author_as_subject(claim) is of_the_author
+
+
+ARCHITECTURE = article(7, "batch inference solutions")
+INFERENCE = article(8, "draw inferences on future data")
+
+
+def test_what_the_author_does_is_backed_only_by_a_sentence_that_says_i() -> None:
+    # h3-01: "The author builds predictive models ..." rested on an article sentence about
+    # predictive models in general, which is not about the author; nor is that sentence put in
+    # as a correction: it does not say what the author builds.
+    claim = "The author builds predictive models that draw inferences on future data [8]."
+    invented = check_answer(claim, [ARCHITECTURE, INFERENCE], "What does the author build in their own job?")
+    assert invented.supports == [] and invented.text == ""
+    assert invented.dropped == [(claim,
+                                 "about the author, where the source sentence does not speak of the author")]
+    told = "The author builds machine learning APIs and batch inference solutions [7]."
+    backed = check_answer(told, [ARCHITECTURE, INFERENCE], "What does the author build in their own job?")
+    assert backed.text == told and backed.supports[0].evidence.startswith("In my own role as an ML engineer")
+    # What the author says of others needs no "I".
+    reported = "The author says a company may ask an ML engineer to understand cloud services like AWS [7]."
+    assert check_answer(reported, [ARCHITECTURE], "What does the author say about AWS?").text == reported
+
+
+@pytest.mark.parametrize("question, sentence, evidence, kind", [
+    ("Which does the author personally prefer, PyTorch or TensorFlow?",
+     "ML engineers work with TensorFlow or PyTorch [2].",
+     "Regardless of whether you choose to work with TensorFlow, PyTorch, or even other libraries, I write code.",
+     "a preference"),
+    ("Which certifications does the author recommend to land an ML engineer job?",
+     "I see companies ask an ML engineer to understand AWS [2].",
+     "I see companies ask an ML engineer to understand AWS.", "a recommendation"),
+    ("What percentage of the postings the author looked at asked for AWS?",
+     "I look at postings that ask an ML engineer to understand AWS [2].",
+     "I look at postings that ask an ML engineer to understand AWS.", "a number"),
+    ("What p-value cutoff does the article use?", "I compare a control group by its p-value [2].",
+     "I compare a control group by its p-value.", "a number"),
+    ("What was the author's career path before becoming an ML engineer?",
+     "I am a principal ML engineer at a Fortune 50 company [2].",
+     "I am a principal ML engineer at a Fortune 50 company.", "a past"),
+    ("Does the article say you need a PhD to be an ML engineer?",
+     "I see students majoring in data science at many of the top-name universities [2].",
+     "I see students majoring in data science at many of the top-name universities.", "a degree"),
+])
+def test_an_answer_without_the_preference_recommendation_number_or_past_asked_for_is_declined(
+        question: str, sentence: str, evidence: str, kind: str) -> None:
+    checked = one_support(sentence, evidence)
+    declined = answers_the_question(checked, question)
+    assert declined == Checked("", [], [(sentence, f"the question asks for {kind} and the sources give none")])
+
+
+@pytest.mark.parametrize("question, sentence", [
+    ("Which does the author prefer, PyTorch or TensorFlow?", "I prefer PyTorch to TensorFlow [2]."),
+    ("Which certifications does the author recommend?", "I recommend the AWS certification [2]."),
+    ("What percentage of the postings the author read asked for AWS?", "I found 40% of them ask for AWS [2]."),
+    ("What was the author's career path?", "I worked as a data analyst first [2]."),
+    ("Do data scientist postings ask for a PhD?", "Most ask for a PhD or a master's degree [2]."),
+])
+def test_the_kind_of_fact_asked_for_said_by_the_author_answers(question: str, sentence: str) -> None:
+    checked = one_support(sentence, sentence.replace(" [2]", ""))
+    assert answers_the_question(checked, question) is checked
