@@ -441,32 +441,43 @@ def complete_comparison(checked: Checked, question: str, sources: Sequence[Sourc
 
 # Questions that ask for one kind of fact: an answer without such a fact (taken from its
 # sources, by the checks above) does not answer them, however well its sentences are backed.
+@dataclass(frozen=True)
+class _Want:
+    kind: str
+    asks: re.Pattern[str]  # the question asks for this kind of fact
+    fact: re.Pattern[str]  # an answer sentence gives one
+    # Said in the question's own word ("Which does he prefer?" "I prefer ..."); a name or a
+    # number the question already gives is not the one it asks for.
+    own_words: bool = False
+
+
 _NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?)\b"
-_WANTS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
-    ("an age", re.compile(r"\bhow\s+old\b|\b(his|her|their|the\s+author'?s?)\s+age\b", re.I),
+_WANTS: list[_Want] = [
+    _Want("an age", re.compile(r"\bhow\s+old\b|\b(his|her|their|the\s+author'?s?)\s+age\b", re.I),
      re.compile(r"\b\d{1,3}(\s*years?\s*old|-year-old|s\b)|\baged?\s+\d|\b(twenties|thirties|forties|fifties|sixties)\b",
                 re.I)),
-    ("an amount of money", re.compile(
+    _Want("an amount of money", re.compile(
         r"\b(salary|salaries|paid|pay|earns?|earning|compensation|income)\b|\bhow\s+much\b[^?]*\b(make|cost|earn)", re.I),
      re.compile(r"[$€£]\s?\d|\d\s?(k|usd|eur|dollars|euros)\b", re.I)),
-    ("a number", re.compile(r"\bhow\s+many\b|\byears\s+of\s+experience\b|\bexactly\b|\bcut-?offs?\b|\bthresholds?\b"
+    _Want("a number", re.compile(r"\bhow\s+many\b|\byears\s+of\s+experience\b|\bexactly\b|\bcut-?offs?\b|\bthresholds?\b"
                             r"|\bwhat\s+(percentage|percent|share|proportion|fraction)\b", re.I),
      re.compile(rf"\d|{_NUMBER_WORDS}|\b(half|quarter|third|percent)\b", re.I)),
     # "Which does the author prefer, PyTorch or TensorFlow?" is not answered by a sentence
     # that names both and prefers neither.
-    ("a preference", re.compile(r"\bprefer(s|red|ence)?\b|\bwould\s+rather\b|\blikes?\s+better\b", re.I),
-     re.compile(r"\b(prefer\w*|favou?rite|rather|better|best|love|go-to)\b", re.I)),
-    ("a recommendation", re.compile(r"\brecommend(s|ed|ation|ations)?\b", re.I),
-     re.compile(r"\b(recommend\w*|suggest\w*|advi[cs]e\w*|should|encourage\w*)\b", re.I)),
-    ("a degree", re.compile(r"\bph\.?\s?d\b|\bdoctorates?\b|\b(master|bachelor)[’']?s?\b|\bdegrees?\b", re.I),
-     re.compile(r"\bph\.?\s?d\b|\bdoctora\w*|\b(master|bachelor)[’']?s?\b|\bdegrees?\b|\bgraduat\w*|\bdiploma", re.I)),
-    ("a past", re.compile(r"\bcareer\s+(path|history)\b|\bbefore\s+(becoming|they\s+became|(s)?he\s+became)\b"
+    _Want("a preference", re.compile(r"\bprefer(s|red|ence)?\b|\bwould\s+rather\b|\blikes?\s+better\b", re.I),
+     re.compile(r"\b(prefer\w*|favou?rite|rather|better|best|love|go-to)\b", re.I), own_words=True),
+    _Want("a recommendation", re.compile(r"\brecommend(s|ed|ation|ations)?\b", re.I),
+     re.compile(r"\b(recommend\w*|suggest\w*|advi[cs]e\w*|should|encourage\w*)\b", re.I), own_words=True),
+    _Want("a degree", re.compile(r"\bph\.?\s?d\b|\bdoctorates?\b|\b(master|bachelor)[’']?s?\b|\bdegrees?\b", re.I),
+     re.compile(r"\bph\.?\s?d\b|\bdoctora\w*|\b(master|bachelor)[’']?s?\b|\bdegrees?\b|\bgraduat\w*|\bdiploma", re.I),
+          own_words=True),
+    _Want("a past", re.compile(r"\bcareer\s+(path|history)\b|\bbefore\s+(becoming|they\s+became|(s)?he\s+became)\b"
                           r"|\bused\s+to\s+(be|work)\b|\bprevious(ly)?\s+(job|role|work|position)\b", re.I),
-     re.compile(r"\b(was|were|used\s+to|worked|started|began|spent|studied|became|switched|moved)\b", re.I)),
-    ("a date", re.compile(r"\bwhen\b[^?]*\b(published|written|wrote|posted|founded)\b|\bwhat\s+year\b", re.I),
+     re.compile(r"\b(was|were|used\s+to|worked|started|began|spent|studied|became|switched|moved)\b", re.I), own_words=True),
+    _Want("a date", re.compile(r"\bwhen\b[^?]*\b(published|written|wrote|posted|founded)\b|\bwhat\s+year\b", re.I),
      re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|"
                 r"november|december)\b", re.I)),
-    ("a name", re.compile(
+    _Want("a name", re.compile(
         r"\b(which|what)\s+(company|companies|employer|firm|university|universities|college|school|city|town|country)\b"
         r"|\bwho\s+(wrote|is\s+the\s+author|is\s+the\s+writer)\b|\bname\s+of\b|\b(author|writer)'?s\s+name\b"
         r"|\bwhere\b[^?]*\b(live|lives|work|works|study|studied|based)\b|\bworks?\s+(for|at)\b", re.I),
@@ -474,16 +485,8 @@ _WANTS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
 ]
 
 
-# Facts said in the question's own word ("Which does he prefer?" "I prefer ..."); a name or
-# a number the question already gives is not the one it asks for.
-_SAID_AS_ASKED = frozenset({"a preference", "a recommendation", "a degree", "a past"})
-
-
-def wanted_fact(question: str) -> tuple[str, re.Pattern[str]] | None:
-    for kind, asks, fact in _WANTS:
-        if asks.search(question):
-            return kind, fact
-    return None
+def wanted_fact(question: str) -> _Want | None:
+    return next((want for want in _WANTS if want.asks.search(question)), None)
 
 
 def answers_the_question(checked: Checked, question: str,
@@ -502,16 +505,15 @@ def answers_the_question(checked: Checked, question: str,
             return _declined(checked, "the sources say nothing of " + ", ".join(sorted(asked_skills)))
     wanted = wanted_fact(question)
     if wanted is not None:
-        kind, fact = wanted
         asked = {w.lower() for w in re.findall(r"\w+", question)}
         # The author writes in the first person: a fact about them ("a Fortune 50 company")
         # comes from a sentence that says "I", not from one about cloud services that names
         # Amazon.
         about = [s for s in checked.supports if not about_author(question) or _FIRST_PERSON.search(s.evidence)]
-        found = [m.group(0) for s in about for m in fact.finditer(_CITATION.sub("", s.sentence))
-                 if kind in _SAID_AS_ASKED or m.group(0).lower() not in asked]
+        found = [m.group(0) for s in about for m in wanted.fact.finditer(_CITATION.sub("", s.sentence))
+                 if wanted.own_words or m.group(0).lower() not in asked]
         if not found:
-            return _declined(checked, f"the question asks for {kind} and the sources give none")
+            return _declined(checked, f"the question asks for {wanted.kind} and the sources give none")
     return checked
 
 
