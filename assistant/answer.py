@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from assistant.injection import fence, is_instruction, strip_instructions
-from assistant.roles import roles_in, without_roles
+from assistant.roles import role_words, roles_in, without_roles
 from assistant.sentences import split_sentences
 from assistant.types import Hit
 
@@ -110,7 +110,7 @@ def content_terms(text: str) -> list[str]:
 # A question that leans on the conversation: it opens with a connector ("and what about
 # ...", "why?") or refers back ("that tool", "do they ...") instead of naming its subject.
 _LEANS_BACK = re.compile(
-    r"^\s*(and|but|also|so|then|what\s+about|how\s+about|why|how\s+come|which\s+ones?|what\s+else|same\s+for|"
+    r"^\s*((ok|okay)\W+)?(and|but|also|so|then|what\s+about|how\s+about|why|how\s+come|which\s+ones?|what\s+else|same\s+for|"
     r"really|is\s+that|are\s+those)\b|\b(it|its|that|this|those|these|they|them|their|he|she|his|her|there|one|ones"
     r"|the\s+same)\b", re.I)
 
@@ -126,14 +126,35 @@ def depends_on_history(question: str) -> bool:
     return bool(_LEANS_BACK.search(question)) or len(terms) <= 1
 
 
+# "and what about cloud skills?", "what about data engineers?", "same for analysts?": the
+# follow-up swaps one part of the previous question, its topic or its role ("and data
+# scientists?" its role only: "and once they find significance, then what?" goes on).
+_SWAPS_TOPIC = re.compile(r"^\W*((and|but|also|so|ok|okay)\W+)?((what|how)\s+about|same\s+for)\b", re.I)
+_SWAPS_ROLE = re.compile(rf"{_SWAPS_TOPIC.pattern}|^\W*and\b", re.I)
+
+
 def condense(question: str, history: Sequence[dict[str, str]]) -> str:
     """The search query: the question itself, or, when it depends on the conversation, the
-    previous user turn (which supplies the subject "and what about cloud skills?" omits)
-    with it. No model call."""
+    previous user turn with it. A follow-up that swaps a part of that turn keeps only the
+    rest: "and what about cloud skills?" after "What skillsets does an ML engineer need?"
+    is searched as "ML engineer: and what about cloud skills?" (the old topic, skillsets in
+    general, would outweigh the new one), and "what about data engineers?" after "Which
+    cloud platforms should an ML engineer know?" as the same question of data engineers.
+    No model call."""
     previous = [turn["content"] for turn in history if turn.get("role") == "user" and turn.get("content")]
     if not previous or not depends_on_history(question):
         return question
-    return f"{previous[-1]} {question}"
+    before = previous[-1]
+    named, named_before = role_words(question), role_words(before)
+    own_topic = topic_stems(question)
+    if named_before and own_topic and not named and _SWAPS_TOPIC.match(question):
+        return f"{' and '.join(named_before)}: {question}"
+    if named and not own_topic and len(named_before) in (1, len(named)) and _SWAPS_ROLE.match(question):
+        swapped = before
+        for old, new in zip(named_before, named if len(named) == len(named_before) else [" and ".join(named)]):
+            swapped = re.sub(rf"\b(?:(?:an?|the)\s+)?{re.escape(old)}", new, swapped, count=1)
+        return swapped
+    return f"{before} {question}"
 
 
 def _body(source: Source) -> str:

@@ -20,7 +20,11 @@ _QUANTITATIVE = re.compile(
     r"\bhow\s+(many|often|common|frequently|much\s+more)\b|\bwhat\s+(share|percent(age)?|proportion|fraction)\b"
     r"|\bpercent(age)?\b|\bshare\s+of\b|\bproportion\b"
     r"|\bmost\s+(common(ly)?|frequent(ly)?|requested|required|popular|in[- ]demand|asked[- ]for|often)\b"
-    r"|\btop\s+(\d+\s+)?(skills|tools|technologies)\b|\b(separate|separates|distinguish|distinguishes)\b"
+    r"|\btop\s+(\d+\s+)?(skills|tools|technologies)\b"
+    # "Which skills separate them?" asks for figures; "what actually separates the two?"
+    # asks what the article says, and gets the figures after its words.
+    r"|\b(skills|tools|technologies|requirements)\b.*\b(separate|distinguish)(e?s)?\b"
+    r"|\b(separate|distinguish)(e?s)?\b.*\b(skills|tools|technologies|requirements)\b"
     r"|\b(across|in)\s+(the\s+|all\s+)?(job\s+)?postings\b|\bcompare\b.*\bskills\b"
     r"|\b(show\s+up|appear|come\s+up|ask\s+for|asked\s+for|mentioned)\s+(the\s+)?most\b",
     re.I,

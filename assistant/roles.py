@@ -97,6 +97,20 @@ def roles_named(text: str) -> list[str]:
     return _named(text, _ROLE_WORDS + _OTHER_ROLES)
 
 
+def role_words(text: str) -> list[str]:
+    """The words a text names its role families with, in order: "an ML engineer" gives
+    "ML engineer", so a follow-up's search keeps the wording its conversation used."""
+    spans = sorted({(m.start(), m.end()) for _, pattern in _ROLE_WORDS for m in pattern.finditer(text)})
+    kept: list[tuple[int, int]] = []
+    for start, end in spans:
+        if kept and start < kept[-1][1]:
+            if end - start > kept[-1][1] - kept[-1][0]:  # "MLOps engineer" over "ML"
+                kept[-1] = (start, end)
+            continue
+        kept.append((start, end))
+    return [text[start:end] for start, end in kept]
+
+
 def without_roles(text: str) -> str:
     """The text with role names blanked, so "ML engineers" is not read as the skill ML."""
     for _, pattern in _ROLE_WORDS:

@@ -149,12 +149,36 @@ def test_prompt_has_rules_an_example_and_recent_history() -> None:
     assert messages[-1]["content"].endswith("Question: And cloud skills?")
 
 
-def test_follow_up_queries_carry_the_subject_of_the_conversation() -> None:
-    history = [{"role": "user", "content": "What skills do ML engineers need?"},
-               {"role": "assistant", "content": "Software engineering [1]."}]
-    assert condense("and what about cloud skills?", history) == \
-        "What skills do ML engineers need? and what about cloud skills?"
-    assert condense("What is SAS?", []) == "What is SAS?"
+@pytest.mark.parametrize(("before", "question", "query"), [
+    # A new topic for the same role: the old topic (skills in general) would outweigh it.
+    ("What skills do ML engineers need?", "and what about cloud skills?", "ML engineers: and what about cloud skills?"),
+    ("Which cloud stuff should an MLE know?", "ok, how about programming languages?",
+     "MLE: ok, how about programming languages?"),
+    # The same question of another role.
+    ("Which cloud platforms should an ML engineer know?", "what about data engineers?",
+     "Which cloud platforms should data engineers know?"),
+    ("Which cloud platforms should an ML engineer know?", "and data scientists?",
+     "Which cloud platforms should data scientists know?"),
+    ("How do ML engineers and data scientists differ on SAS?", "what about data engineers and data analysts?",
+     "How do data engineers and data analysts differ on SAS?"),
+    ("Does a data scientist use SAS?", "and data engineers and data analysts?",
+     "Does data engineers and data analysts use SAS?"),
+    # Anything else keeps the whole previous question.
+    ("How do ML engineers and data scientists differ on SAS?", "what about data engineers?",
+     "How do ML engineers and data scientists differ on SAS? what about data engineers?"),
+    ("How does data science look for patterns?", "and once they find significance, then what?",
+     "How does data science look for patterns? and once they find significance, then what?"),
+    ("What does the article say about unit testing?", "and what about security scanning?",
+     "What does the article say about unit testing? and what about security scanning?"),
+    ("What are the main skillsets for an ML engineer?", "why?", "What are the main skillsets for an ML engineer? why?"),
+    ("Does an ML engineer need to code?", "which languages?", "Does an ML engineer need to code? which languages?"),
+    # A question of its own is searched as asked.
+    ("What skills do ML engineers need?", "Do data scientists use SAS?", "Do data scientists use SAS?"),
+])
+def test_follow_up_queries_carry_the_subject_of_the_conversation(before: str, question: str, query: str) -> None:
+    history = [{"role": "user", "content": before}, {"role": "assistant", "content": "Software engineering [1]."}]
+    assert condense(question, history) == query
+    assert condense(question, []) == question
 
 
 def test_support_needs_relevance_and_the_question_words() -> None:

@@ -26,6 +26,8 @@ def test_figures_questions_are_recognised_and_others_are_not(api_services: Servi
     corpus = ServedIndex(api_services).corpus()
     assert figures_request("Which skills separate ML engineers from data scientists?", corpus) == (
         ["ml_engineer", "data_scientist"], [])
+    assert figures_request("What distinguishes data engineers from data analysts in terms of tools?", corpus) == (
+        ["data_engineer", "data_analyst"], [])
     roles, skills = figures_request("How many data engineer postings ask for Spark?", corpus)
     assert (roles, skills) == (["data_engineer"], ["spark"])
     assert figures_request("what tools show up the most in data engineer job postings?", corpus) == (
@@ -35,7 +37,8 @@ def test_figures_questions_are_recognised_and_others_are_not(api_services: Servi
     assert skills == ["sql"] and "data_scientist" in roles and "other" not in roles
     for ordinary in ("What's the difference between an ML engineer and a data scientist?",
                      "Do ML engineers need to know statistics?", "What does a data engineer do?",
-                     "What does the author enjoy most about the role?"):
+                     "What does the author enjoy most about the role?",
+                     "ML engineer vs data scientist: what actually separates the two?"):
         assert figures_request(ordinary, corpus) is None, ordinary
     assert looks_like_posting(ML_POSTING) and not looks_like_posting("What are the requirements for an ML engineer?")
 
