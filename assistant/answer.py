@@ -151,8 +151,9 @@ def condense(question: str, history: Sequence[dict[str, str]]) -> str:
         return f"{' and '.join(named_before)}: {question}"
     if named and not own_topic and len(named_before) in (1, len(named)) and _SWAPS_ROLE.match(question):
         swapped = before
-        for old, new in zip(named_before, named if len(named) == len(named_before) else [" and ".join(named)]):
-            swapped = re.sub(rf"\b(?:(?:an?|the)\s+)?{re.escape(old)}", new, swapped, count=1)
+        replacements = named if len(named) == len(named_before) else [" and ".join(named)]
+        for old, new in zip(named_before, replacements, strict=True):
+            swapped = re.sub(rf"\b(?:(?:an?|the)\s+)?{re.escape(old)}", new.replace("\\", r"\\"), swapped, count=1)
         return swapped
     return f"{before} {question}"
 
