@@ -478,7 +478,10 @@ _WANTS: list[_Want] = [
      re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|"
                 r"november|december)\b", re.I)),
     _Want("a name", re.compile(
-        r"\b(which|what)\s+(company|companies|employer|firm|university|universities|college|school|city|town|country)\b"
+        # "Which top-name universities ...", not "What does the company ...".
+        r"\b(which|what)\s+((?!(do|does|did|is|are|was|were|the|a|an|of)\b)[\w-]+\s+){0,2}"
+        r"(company|companies|employer|firm|university|universities|college|school|city|town|country"
+        r"|(cloud\s+)?(platform|provider)s?)\b"
         r"|\bwho\s+(wrote|is\s+the\s+author|is\s+the\s+writer)\b|\bname\s+of\b|\b(author|writer)'?s\s+name\b"
         r"|\bwhere\b[^?]*\b(live|lives|work|works|study|studied|based)\b|\bworks?\s+(for|at)\b", re.I),
      re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+[A-Za-z]*\b")),

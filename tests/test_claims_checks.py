@@ -21,6 +21,7 @@ from assistant.claims import (
     beyond_the_question,
     check_answer,
     complete_comparison,
+    wanted_fact,
 )
 from tests.test_claims import DS, MLE, SOURCES, article
 
@@ -584,6 +585,15 @@ def test_what_the_author_does_is_backed_only_by_a_sentence_that_says_i() -> None
     ("Does the article say you need a PhD to be an ML engineer?",
      "I see students majoring in data science at many of the top-name universities [2].",
      "I see students majoring in data science at many of the top-name universities.", "a degree"),
+    # Words between "which" and the kind of name asked for.
+    ("Which top-name universities does the author mentor data science students at?",
+     "The author mentors students at many of the top-name universities [2].",
+     "I have the pleasure of mentoring many students at many of the top-name universities.", "a name"),
+    # The platforms a general sentence names are not the ones the author's company runs on.
+    ("Which cloud platform does the author's Fortune 50 company actually run on: AWS, GCP or Azure?",
+     "Companies ask ML engineers to understand Amazon Web Services or Microsoft Azure [2].",
+     "It's common for a company to ask that an ML engineer understand Amazon Web Services or Microsoft Azure.",
+     "a name"),
 ])
 def test_an_answer_without_the_preference_recommendation_number_or_past_asked_for_is_declined(
         question: str, sentence: str, evidence: str, kind: str) -> None:
@@ -598,7 +608,22 @@ def test_an_answer_without_the_preference_recommendation_number_or_past_asked_fo
     ("What percentage of the postings the author read asked for AWS?", "I found 40% of them ask for AWS [2]."),
     ("What was the author's career path?", "I worked as a data analyst first [2]."),
     ("Do data scientist postings ask for a PhD?", "Most ask for a PhD or a master's degree [2]."),
+    ("Which cloud platforms should an ML engineer know?", "Companies ask for Amazon Web Services [2]."),
 ])
 def test_the_kind_of_fact_asked_for_said_by_the_author_answers(question: str, sentence: str) -> None:
     checked = one_support(sentence, sentence.replace(" [2]", ""))
     assert answers_the_question(checked, question) is checked
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Which top-name universities does the author mentor students at?", "a name"),
+    ("Which cloud providers does the author's company use?", "a name"),
+    ("What big tech company does the author work for?", "a name"),
+    # A verb or an article after "what" is no name asked for.
+    ("What does the company's posting ask for?", None),
+    ("What kinds of companies hire ML engineers?", None),
+    ("Which of the companies offers the highest salary?", "an amount of money"),
+])
+def test_the_kind_of_name_asked_for_may_follow_a_word_or_two(question: str, kind: str | None) -> None:
+    wanted = wanted_fact(question)
+    assert (wanted.kind if wanted else None) == kind
