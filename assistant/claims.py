@@ -399,18 +399,33 @@ def _names(claim: str) -> list[str]:
 _COMMON_CAPITALS = frozenset("this that these those they it its their there however also both while when".split())
 
 
+# Words a comparison asks with that tell no topic: "ML engineer vs data scientist: what
+# actually separates the two?" asks for whatever the sources contrast.
+_COMPARING = frozenset(_stem(w) for w in """vs versus differ differs difference differences different
+    separate separates separating distinguish distinguishes compare compared comparison contrast two
+    actually really main key between""".split())
+# What a sentence that contrasts a role with others says: "a stronger mathematical background
+# but less of a software engineering background".
+_CONTRASTS = re.compile(r"\b(more|less|stronger|weaker|than|rather|instead|unlike|whereas|must)\b", re.I)
+
+
 def complete_comparison(checked: Checked, question: str, sources: Sequence[Source]) -> Checked:
     """A question that names two or more roles gets what the sources say about each: a
     role the answer left out gets the source sentence that speaks of it alone and bears
-    most on the question and on what was said of the other side. Software engineers count
-    ("are ML engineers basically software engineers with another title?"), though the
-    postings' figures have no family for them."""
+    most on the question and on what was said of the other sides, so the sides answer one
+    another. A question that asks only how the roles differ takes the sentences that
+    contrast a role with others. Software engineers count ("are ML engineers basically
+    software engineers with another title?"), though the postings' figures have no family
+    for them."""
     roles = roles_named(question)
     if len(roles) < 2:
         return checked
-    said = " ".join(s.sentence for s in checked.supports)
-    covered = set(roles_named(said))
-    wanted = _claim_words(question) | _claim_words(said)
+    topic = _claim_words(question) - _COMPARING
+    # A sentence that names the roles and contrasts nothing does not answer for them, nor
+    # does it say what the other sides must answer.
+    answering = [s.sentence for s in checked.supports if topic or _CONTRASTS.search(s.sentence)]
+    covered = {role for sentence in answering for role in roles_named(sentence)}
+    wanted = topic | _claim_words(" ".join(answering))
     used = {(s.source, s.evidence) for s in checked.supports}
     supports = list(checked.supports)
     for role in roles:
@@ -423,12 +438,17 @@ def complete_comparison(checked: Checked, question: str, sources: Sequence[Sourc
                 named = roles_named(sentence)
                 if (role not in named or (source.n, sentence) in used or "?" in sentence
                         or len(content_terms(sentence)) < 4 or META.search(sentence)
-                        or not wanted & _claim_words(sentence)):
+                        or (wanted and not wanted & _claim_words(sentence))
+                        # "you can begin to see a dichotomy between the skillsets of a data
+                        # scientist and an ML engineer" says that they differ, not how.
+                        or (not topic and not _CONTRASTS.search(sentence))):
                     continue
                 # Sentences from the article come first (the article is what the question is
                 # asked of, and the role notes only sum a role up), then those about this role alone.
                 score = (len(wanted & _claim_words(sentence)) + (1.0 if named == [role] else 0.0)
                          + (1.5 if source.kind == "article" else 0.0) - 0.01 * source.n)
+                if not topic:
+                    score += 0.5 * min(3, len(_CONTRASTS.findall(sentence)))
                 if best is None or score > best[0]:
                     best = (score, source, sentence)
         if best is not None:
@@ -436,6 +456,7 @@ def complete_comparison(checked: Checked, question: str, sources: Sequence[Sourc
             text = f"{sentence.rstrip(' .')} [{source.n}]."
             supports.append(Support(text, source.n, sentence, "added"))
             used.add((source.n, sentence))
+            wanted |= _claim_words(sentence)
     return Checked(" ".join(s.sentence for s in supports), supports, checked.dropped)
 
 

@@ -525,6 +525,37 @@ def test_the_other_side_of_a_comparison_comes_from_the_article_before_a_role_not
     assert [s.source for s in result.supports] == [3, 1] and result.supports[1].status == "added"
 
 
+
+SEPARATES = "ML engineer vs data scientist: what actually separates the two?"
+DICHOTOMY = ("With this understanding of data science, you can begin to see a dichotomy between the skillsets of a "
+             "data scientist and an ML engineer.")
+MENTORING = ("I have the pleasure of mentoring many students at many of the top-name universities majoring in data "
+             "science, and they'll tell you this is definitely the focus.")
+MUST = "It's an absolute must for an ML engineer to have a software engineering skillset."
+
+
+def _dichotomy_article() -> Source:
+    return Source(1, "article#1", "Data scientist vs. ML engineer", "article", "", "",
+                  f"Data scientist vs. ML engineer\n{DICHOTOMY} {DS_SENTENCE} {MENTORING} {MUST}", 0.6)
+
+
+def test_a_comparison_that_asks_only_how_roles_differ_gets_the_sentences_that_contrast_them() -> None:
+    result = complete_comparison(Checked(""), SEPARATES, [_dichotomy_article()])
+    # The ML engineer's side first, then the data scientist's that answers it (software engineering).
+    assert [s.evidence for s in result.supports] == [MUST, DS_SENTENCE]
+    assert all(s.status == "added" for s in result.supports)
+
+
+def test_a_sentence_that_says_two_roles_differ_but_not_how_answers_for_neither() -> None:
+    said = Support(f"{DICHOTOMY[:-1]} [1].", 1, DICHOTOMY, "supported")
+    result = complete_comparison(Checked(said.sentence, [said]), SEPARATES, [_dichotomy_article()])
+    assert [s.evidence for s in result.supports] == [DICHOTOMY, MUST, DS_SENTENCE]
+    # A question with a topic of its own takes the sentence as it is.
+    topical = complete_comparison(Checked(said.sentence, [said]), "How do an ML engineer and a "
+                                  "data scientist differ in their coding?", [_dichotomy_article()])
+    assert topical.supports == [said]
+
+
 # What the author does or is: the article says it in the first person.
 
 
