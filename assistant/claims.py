@@ -84,6 +84,10 @@ class Checked:
         return sum(1 for _, why in self.dropped if why.startswith("role"))
 
 
+# A question about the author as a person, not about what the article says.
+_OF_THE_AUTHOR = re.compile(r"\b(author|writer|he|she|his|her|him)\b", re.I)
+
+
 def about_author(text: str) -> bool:
     return bool(_ABOUT_AUTHOR.search(text))
 
@@ -533,7 +537,9 @@ def answers_the_question(checked: Checked, question: str,
         # The author writes in the first person: a fact about them ("a Fortune 50 company")
         # comes from a sentence that says "I", not from one about cloud services that names
         # Amazon.
-        about = [s for s in checked.supports if not about_author(question) or _FIRST_PERSON.search(s.evidence)]
+        # What the article says of others ("Which cloud platforms does the article say ...")
+        # needs no "I".
+        about = [s for s in checked.supports if not _OF_THE_AUTHOR.search(question) or _FIRST_PERSON.search(s.evidence)]
         found = [m.group(0) for s in about for m in wanted.fact.finditer(_CITATION.sub("", s.sentence))
                  if wanted.own_words or m.group(0).lower() not in asked]
         if not found:

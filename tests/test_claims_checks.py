@@ -640,6 +640,9 @@ def test_an_answer_without_the_preference_recommendation_number_or_past_asked_fo
     ("What was the author's career path?", "I worked as a data analyst first [2]."),
     ("Do data scientist postings ask for a PhD?", "Most ask for a PhD or a master's degree [2]."),
     ("Which cloud platforms should an ML engineer know?", "Companies ask for Amazon Web Services [2]."),
+    # What the article says of others needs no "I".
+    ("Which cloud platforms does the article say ML engineers are asked to understand?",
+     "Companies ask ML engineers to understand Microsoft Azure [2]."),
 ])
 def test_the_kind_of_fact_asked_for_said_by_the_author_answers(question: str, sentence: str) -> None:
     checked = one_support(sentence, sentence.replace(" [2]", ""))
