@@ -37,7 +37,8 @@ def answer_sentences(text: str) -> list[str]:
         if out and lead:
             out[-1] += lead.group(1)
             piece = piece[lead.end():]
-        elif out and re.match(r"[a-z(]|\[(?!\d+\])", piece):
+        # What follows a citation may go on too: "SQL matters! [1], and so does R."
+        if out and re.match(r"[a-z(]|\[(?!\d+\])", piece):
             out[-1] += piece
             continue
         if piece:

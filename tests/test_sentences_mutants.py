@@ -21,6 +21,8 @@ from assistant.sentences import answer_sentences
     ("Use it. see www.x.example for more. Then stop.", ["Use it. see www.x.example for more. ", "Then stop."]),
     ("First. (Second) third. Fourth.", ["First. (Second) third. ", "Fourth."]),
     ("Read it! [x](y) Then go.", ["Read it! [x](y) Then go."]),
+    # What goes on in lower case after a citation goes on with the sentence before it.
+    ("SQL matters! [1], and so does Python. [2] Then go.", ["SQL matters! [1], and so does Python. [2] ", "Then go."]),
     ("", []),
 ])
 def test_answer_sentences_carry_their_citations_and_join_back(text: str, sentences: list[str]) -> None:
