@@ -451,8 +451,8 @@ def complete_comparison(checked: Checked, question: str, sources: Sequence[Sourc
                 # asked of, and the role notes only sum a role up), then those about this role alone.
                 score = (len(wanted & _claim_words(sentence)) + (1.0 if named == [role] else 0.0)
                          + (1.5 if source.kind == "article" else 0.0) - 0.01 * source.n)
-                if not topic:
-                    score += 0.5 * min(3, len(_CONTRASTS.findall(sentence)))
+                if not topic:  # one contrast is enough: "more often than not" is none
+                    score += 0.5
                 if best is None or score > best[0]:
                     best = (score, source, sentence)
         if best is not None:

@@ -546,6 +546,16 @@ def test_a_comparison_that_asks_only_how_roles_differ_gets_the_sentences_that_co
     assert all(s.status == "added" for s in result.supports)
 
 
+def test_the_other_side_of_the_headline_question_answers_what_was_said_of_the_first() -> None:
+    omitted = ("I deliberately omitted data engineering because I find more often than not that it is relegated "
+               "to a role like a data analyst or data engineer, rather than the ML engineer with a background in it.")
+    article = Source(4, "article#4", "The three skillsets", "article", "", "", f"The three skillsets\n{omitted}", 0.6)
+    said = Support(f"{DS_SENTENCE[:-1]} [12].", 12, DS_SENTENCE, "supported")
+    result = complete_comparison(Checked(said.sentence, [said]), "What's the difference between an ML engineer "
+                                 "and a data scientist?", [article, _dichotomy_article()])
+    assert [s.evidence for s in result.supports] == [DS_SENTENCE, MUST]
+
+
 def test_a_sentence_that_says_two_roles_differ_but_not_how_answers_for_neither() -> None:
     said = Support(f"{DICHOTOMY[:-1]} [1].", 1, DICHOTOMY, "supported")
     result = complete_comparison(Checked(said.sentence, [said]), SEPARATES, [_dichotomy_article()])
